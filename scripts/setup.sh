@@ -1,0 +1,88 @@
+# Sourced by ./lab and .ci/run. Every step is idempotent and costs well under a second when done.
+TORCH_VERSION=2.11.0        # what tch 0.24 expects
+TORCHVISION_VERSION=0.26.0  # the torchvision built against it (timm needs one)
+TIMM_VERSION=1.0.31         # reference implementation for the StarNet parity fixtures
+VENV=.venv
+
+die() { printf '\nstarlab setup: %s\n' "$*" >&2; exit 1; }
+note() { printf 'starlab setup: %s\n' "$*" >&2; }
+
+# libtorch: the user's LIBTORCH / LIBTORCH_USE_PYTORCH, else PyTorch from PyPI in .venv, linked
+# as .libtorch (where .cargo/config.toml points cargo).
+setup_libtorch() {
+  if [ -n "${LIBTORCH_USE_PYTORCH:-}" ]; then return 0; fi
+  if [ -n "${LIBTORCH:-}" ]; then
+    [ -e "$LIBTORCH/lib/libtorch_cpu.so" ] \
+      || die "LIBTORCH=$LIBTORCH has no lib/libtorch_cpu.so. Point it at a libtorch $TORCH_VERSION folder (one with include/ and lib/), or unset it to let ./lab install PyTorch $TORCH_VERSION into $VENV."
+    return 0
+  fi
+  if [ -e .libtorch/lib/libtorch_cpu.so ] && [ "$(cat "$VENV/.torch-version" 2>/dev/null)" = "$TORCH_VERSION" ]; then
+    return 0
+  fi
+  ensure_venv
+  note "installing torch==$TORCH_VERSION into $VENV (about a minute, 4.6 GB with its CUDA libraries)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" \
+    || die "pip could not install torch==$TORCH_VERSION (output above). Check the network to PyPI and free disk space, or use a libtorch you already have: export LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1 with a python3 whose torch is $TORCH_VERSION)."
+  local torch_dir
+  torch_dir=$("$VENV/bin/python" -W ignore -c 'import os, torch; print(os.path.dirname(torch.__file__))') \
+    || die "torch was installed but does not import in $VENV (output above)."
+  [ -e "$torch_dir/lib/libtorch_cpu.so" ] || die "the torch wheel in $torch_dir carries no lib/libtorch_cpu.so."
+  ln -sfn "$torch_dir" .libtorch
+  echo "$TORCH_VERSION" > "$VENV/.torch-version"
+  note "libtorch $TORCH_VERSION ready: .libtorch -> $torch_dir"
+}
+
+ensure_venv() {
+  [ -x "$VENV/bin/python" ] && return 0
+  command -v python3 >/dev/null \
+    || die "python3 is not installed. starlab gets libtorch from the PyTorch $TORCH_VERSION wheel: install Python 3 (Debian: apt-get install python3 python3-venv), or export LIBTORCH=/path/to/libtorch-$TORCH_VERSION."
+  python3 -m venv "$VENV" 2>/dev/null \
+    || die "python3 cannot create a virtual environment (Debian: apt-get install python3-venv), or export LIBTORCH=/path/to/libtorch-$TORCH_VERSION."
+}
+
+# timm (and the torchvision it imports) for the StarNet parity fixtures, pinned so pip never
+# swaps the torch that libtorch comes from.
+setup_timm() {
+  ensure_venv
+  if "$VENV/bin/python" -c "import timm, sys; sys.exit(timm.__version__ != '$TIMM_VERSION')" 2>/dev/null; then
+    return 0
+  fi
+  note "installing timm==$TIMM_VERSION into $VENV (test fixtures)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" \
+      "torchvision==$TORCHVISION_VERSION" "timm==$TIMM_VERSION" safetensors numpy \
+    || die "pip could not install timm==$TIMM_VERSION (output above); the StarNet parity tests need it."
+}
+
+# Fashion-MNIST: the runner and tests also look at \$FASHION_MNIST_DIR and /usr/share/datasets;
+# when none has it, unpack Debian's package into data/ (no root needed once apt knows it).
+FMNIST_FILES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
+has_fmnist() {
+  local dir=$1 f
+  for f in $FMNIST_FILES; do
+    [ -e "$dir/$f" ] || [ -e "$dir/$f.gz" ] || return 1
+  done
+}
+setup_fashion_mnist() {
+  local d
+  for d in "${FASHION_MNIST_DIR:-}" data/fashion-mnist /usr/share/datasets/fashion-mnist; do
+    [ -n "$d" ] && has_fmnist "$d" && return 0
+  done
+  command -v apt-get >/dev/null || { note "Fashion-MNIST not found and no apt-get to fetch it; put the IDX files in data/fashion-mnist/"; return 1; }
+  note "fetching Debian's dataset-fashion-mnist into data/fashion-mnist"
+  local tmp; tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download -q dataset-fashion-mnist >/dev/null 2>&1); then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true; fi
+    (cd "$tmp" && apt-get download -q dataset-fashion-mnist >/dev/null 2>&1) \
+      || { rm -rf "$tmp"; note "could not download dataset-fashion-mnist (run 'apt-get update' as root, or put the IDX files in data/fashion-mnist/)"; return 1; }
+  fi
+  dpkg-deb -x "$tmp"/dataset-fashion-mnist_*.deb "$tmp/x"
+  mkdir -p data/fashion-mnist
+  mv "$tmp"/x/usr/share/datasets/fashion-mnist/* data/fashion-mnist/
+  rm -rf "$tmp"
+}
+
+setup_all() {
+  setup_libtorch
+  setup_timm
+  setup_fashion_mnist || die "Fashion-MNIST is needed by the tests (see above)."
+}
