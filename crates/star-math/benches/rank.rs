@@ -1,0 +1,41 @@
+//! The rank of a 4000 x 2145 probe matrix (one-layer star with bias, d = 64: 2145 = 65·66/2
+//! random members at 4000 points), by faer's singular values. Threads: `RAYON_NUM_THREADS`.
+//! The numpy peer is `bench/peers/svd_numpy.py`.
+//!
+//! `RAYON_NUM_THREADS=2 cargo bench -p star-math --bench rank`
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use star_math::families::{Family, Probe, Scope};
+use star_math::implicit_dim::probe_matrix;
+use star_math::rank::{RankRule, equilibrate, numerical_rank, singular_values};
+
+fn bench(c: &mut Criterion) {
+    let p = Probe {
+        family: Family::Star,
+        d: 64,
+        layers: 1,
+        bias: true,
+        activation: None,
+        scope: Scope::Channel,
+    };
+    let mut m = probe_matrix(&p, 4000, 2145, 42);
+    equilibrate(&mut m);
+    let r = numerical_rank(m.as_ref(), RankRule::default(), faer::Par::rayon(0)).expect("svd");
+    eprintln!(
+        "rank = {} (expected 2145), threads = {}",
+        r.rank,
+        rayon::current_num_threads()
+    );
+    let mut g = c.benchmark_group("rank_4000x2145");
+    g.sample_size(10);
+    g.bench_function("faer_singular_values", |b| {
+        b.iter(|| singular_values(m.as_ref(), faer::Par::rayon(0)).expect("svd"))
+    });
+    g.bench_function("fill_probe_matrix", |b| {
+        b.iter(|| probe_matrix(&p, 4000, 2145, 42))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
