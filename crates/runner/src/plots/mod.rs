@@ -1,0 +1,147 @@
+//! Plots of experiment results, written as SVG and PNG with the same file stem.
+//!
+//! Every function here takes plain data (small structs defined in this module, no types from the
+//! other crates), so the runner converts its results once and the plots stay easy to test.
+//!
+//! Text renders the same on every machine: the PNG backend draws glyphs with an embedded
+//! DejaVu Sans (`assets/DejaVuSans.ttf`, registered once through `ab_glyph`), never with system
+//! fonts or fontconfig. SVG files keep their text as `<text>` elements (searchable, selectable);
+//! the viewer picks a sans-serif font for them.
+//!
+//! Missing data: non-finite values (NaN, inf) are skipped point by point; on log axes, values
+//! `<= 0` are skipped too. A plot with no drawable point at all is an error (naming the file),
+//! never a blank image. A series that is empty after skipping still gets a legend entry,
+//! marked "(no data)", so a reader sees that it was expected.
+
+mod accuracy;
+mod boundary;
+mod curves;
+mod dims;
+mod style;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use accuracy::{AccuracyLabels, Series, accuracy_vs};
+pub use boundary::{BoundaryPanel, Grid, decision_boundaries};
+pub use curves::{Curve, CurvePoint, training_curves};
+pub use dims::{DimPoint, DimSeries, implicit_dim};
+
+/// The two files one plot call writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlotFiles {
+    pub svg: PathBuf,
+    pub png: PathBuf,
+}
+
+impl PlotFiles {
+    /// `results/x/width` -> `results/x/width.svg` and `results/x/width.png`.
+    pub fn for_stem(stem: &Path) -> Self {
+        let with_ext = |ext: &str| {
+            let mut name = stem.as_os_str().to_owned();
+            name.push(".");
+            name.push(ext);
+            PathBuf::from(name)
+        };
+        Self {
+            svg: with_ext("svg"),
+            png: with_ext("png"),
+        }
+    }
+}
+
+/// A figure that can draw itself on any plotters backend; `save` renders it twice.
+trait Figure {
+    /// Size in pixels (the SVG uses the same numbers as its viewport).
+    fn size(&self) -> (u32, u32);
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Renders `figure` to `<stem>.svg` and `<stem>.png`, creating the parent folder if needed.
+fn save(figure: &impl Figure, stem: &Path) -> Result<PlotFiles> {
+    style::register_font()?;
+    let files = PlotFiles::for_stem(stem);
+    if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating plot folder {}", dir.display()))?;
+    }
+    let size = figure.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        figure.draw(&root).and_then(|()| Ok(root.present()?))
+    }
+    .with_context(|| format!("drawing {}", files.svg.display()))?;
+    // plotters-svg labels embedded bitmaps "data:png", which is not a media type (RFC 2397 wants
+    // "image/png"); librsvg sniffs the bytes anyway, but viewers should not have to guess.
+    let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
+    std::fs::write(&files.svg, svg).with_context(|| format!("writing {}", files.svg.display()))?;
+    {
+        let root = BitMapBackend::new(&files.png, size).into_drawing_area();
+        figure.draw(&root).and_then(|()| Ok(root.present()?))
+    }
+    .with_context(|| format!("drawing {}", files.png.display()))?;
+    Ok(files)
+}
+
+/// Checks shared by the plot tests: real decoding of the written files.
+#[cfg(test)]
+mod tests_support {
+    use std::path::Path;
+
+    use plotters::style::{Color, RGBColor};
+
+    /// The PNG decodes, has the expected size, is not blank, and shows each colour somewhere
+    /// (within a small tolerance for anti-aliasing).
+    pub fn assert_png(path: &Path, size: (u32, u32), colors: &[RGBColor]) {
+        let img = image::open(path)
+            .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
+            .to_rgb8();
+        assert_eq!(img.dimensions(), size, "{}", path.display());
+        let first = img.get_pixel(0, 0);
+        assert!(
+            img.pixels().any(|p| p != first),
+            "{} is a single colour",
+            path.display()
+        );
+        for color in colors {
+            let (r, g, b) = color.rgb();
+            let hits = img
+                .pixels()
+                .filter(|p| p.0.iter().zip([r, g, b]).all(|(&a, b)| a.abs_diff(b) <= 12))
+                .count();
+            assert!(
+                hits >= 20,
+                "{}: colour {:?} appears on {hits} pixels",
+                path.display(),
+                (r, g, b)
+            );
+        }
+    }
+
+    /// Each text appears as the whole content of an SVG `<text>` element.
+    pub fn assert_svg_has(path: &Path, texts: &[&str]) {
+        let svg = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let found: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim()))
+            .collect();
+        for text in texts {
+            let escaped = text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            assert!(
+                found.contains(&escaped.as_str()),
+                "{} lacks the text {text:?}; has {found:?}",
+                path.display()
+            );
+        }
+    }
+}
