@@ -1,8 +1,9 @@
 //! Run the implicit-dimension experiment and print a markdown table.
 //!
-//! `cargo run --release -p star-math --example implicit_dim [config.toml]`
-//! (no argument: the default config). The runner's `configs/implicit_dim.toml` uses the same
-//! fields; this example is the crate's own entry point for `experiments/implicit_dim.md`.
+//! `cargo run --release -p star-math --example implicit_dim [config.toml | --print-config]`
+//! (no argument: the default config; `--print-config` prints the default config as TOML). The
+//! runner's `configs/implicit_dim.toml` uses the same fields; this example is the crate's own entry
+//! point for `experiments/implicit_dim.md`.
 
 use std::time::Instant;
 
@@ -10,6 +11,10 @@ use star_math::{ImplicitDimConfig, Record, run};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg: ImplicitDimConfig = match std::env::args().nth(1) {
+        Some(flag) if flag == "--print-config" => {
+            print!("{}", toml::to_string(&ImplicitDimConfig::default())?);
+            return Ok(());
+        }
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
             toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?
@@ -20,9 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let records = run(&cfg, &mut |done, total| eprint!("\r{done}/{total}"))?;
     eprintln!();
     println!(
-        "| family | d | l | bias | variant | measured | exact | paper | n x k | gap | reliable | note |"
+        "| family | d | l | bias | variant | measured | exact | paper | n x k | σ_r/σ_1 | gap | reliable | note |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &records {
         println!("{}", row(r));
     }
@@ -58,7 +63,7 @@ fn row(r: &Record) -> String {
         r.note.clone()
     };
     format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {}x{} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {}x{} | {} | {} | {} | {} |",
         r.family.name(),
         r.d,
         r.layers,
@@ -69,6 +74,7 @@ fn row(r: &Record) -> String {
         num(r.paper_formula),
         r.samples,
         r.functions,
+        r.kept_ratio.map_or("-".into(), |g| format!("{g:.0e}")),
         r.gap.map_or("-".into(), |g| format!("{g:.0e}")),
         if r.reliable { "yes" } else { "**no**" },
         note

@@ -190,8 +190,10 @@ impl Probe {
         let scalar_bias = |rng: &mut R| if bias { normal.sample(rng) } else { 0.0 };
         let result: Array1<f64> = match self.family {
             Family::Star | Family::Sum => {
-                let mut h = points.to_owned();
+                // Hidden layers (none for l = 1, where the points are used as they are).
+                let mut hidden: Option<Array2<f64>> = None;
                 for _ in 1..self.layers {
+                    let h = hidden.as_ref().map_or(points.view(), |a| a.view());
                     let mat = |rng: &mut R| Array2::from_shape_fn((d, d), |_| normal.sample(rng));
                     let (w1, w2) = (mat(rng), mat(rng));
                     let (b1, b2) = (vec(d, rng), vec(d, rng));
@@ -201,8 +203,9 @@ impl Probe {
                         a += &b1.insert_axis(Axis(0));
                         c += &b2.insert_axis(Axis(0));
                     }
-                    h = if self.family == Family::Star { a * c } else { a + c };
+                    hidden = Some(if self.family == Family::Star { a * c } else { a + c });
                 }
+                let h = hidden.as_ref().map_or(points.view(), |a| a.view());
                 // The last layer: only the columns of W1, W2 that feed the probed channel matter.
                 let (w1, w2) = (vec(d, rng), vec(d, rng));
                 let (b1, b2) = (scalar_bias(rng), scalar_bias(rng));

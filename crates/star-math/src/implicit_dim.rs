@@ -213,6 +213,12 @@ impl ImplicitDimConfig {
         if !(self.subset_fraction > 0.0 && self.subset_fraction < 1.0) {
             return bad("subset_fraction".into(), "must lie strictly between 0 and 1");
         }
+        if self.oversample * self.subset_fraction <= 1.0 {
+            return bad(
+                "subset_fraction".into(),
+                "times oversample must exceed 1, or the saturation re-check is smaller than the span",
+            );
+        }
         if self.max_side == 0 {
             return bad("max_side".into(), "must be at least 1");
         }
