@@ -1,0 +1,381 @@
+//! The `[data]` section of a config, and [`load`], which turns it into a [`Dataset`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use super::error::{DataError, Result};
+use super::locate::{self, Places, Source};
+use super::{Augment, LoaderConfig, Split, Stream, cifar, folder, idx, moons, rng};
+
+/// Which data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataName {
+    /// Zalando's Fashion-MNIST: 60,000 + 10,000 grey 28x28 images, 10 classes (IDX files).
+    #[default]
+    FashionMnist,
+    /// MNIST digits, same format and sizes as Fashion-MNIST.
+    Mnist,
+    /// CIFAR-10, binary version: 50,000 + 10,000 RGB 32x32 images, 10 classes.
+    Cifar10,
+    /// Your own images: `path/train/<class>/*.jpg|png` and `path/val/<class>/...`.
+    Folder,
+    /// Two moons, generated (`make_moons`); 2 features, 2 classes.
+    Moons,
+}
+
+impl DataName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataName::FashionMnist => "fashion_mnist",
+            DataName::Mnist => "mnist",
+            DataName::Cifar10 => "cifar10",
+            DataName::Folder => "folder",
+            DataName::Moons => "moons",
+        }
+    }
+}
+
+impl std::fmt::Display for DataName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `[data]` section of a config: which data set, where, how much of it, and how batches look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataSpec {
+    /// `fashion_mnist` (default), `mnist`, `cifar10`, `folder` or `moons`.
+    pub name: DataName,
+    /// Folder holding the files. For file-based sets it overrides the lookup (environment variable,
+    /// `data/<name>/`, system folders; see [`locate`]); required for `folder`. Default: none.
+    pub path: Option<PathBuf>,
+    /// Use only this many training samples: a stratified sample (every class contributes equally,
+    /// +-1, where it has enough samples), chosen by a shuffle seeded from `seed`. Default: all.
+    pub train_subset: Option<usize>,
+    /// The same for the test split. Default: all.
+    pub test_subset: Option<usize>,
+    /// Side of the square images the model sees. For `folder` the images are resized (shorter side)
+    /// and center-cropped to it when loading (default 224); for the other image sets each batch is
+    /// resized on the device (e.g. 64 to feed Fashion-MNIST to StarNet). Default: native size.
+    pub image_size: Option<i64>,
+    /// Channels the model sees: 3 repeats grey images to RGB. Default: the data set's own.
+    pub channels: Option<i64>,
+    /// `moons` only: number of points. Default 100 (the paper's 2-D toy).
+    pub moons_samples: usize,
+    /// `moons` only: standard deviation of the Gaussian noise. Default 0.4 (the paper's 2-D toy).
+    pub moons_noise: f64,
+    /// Seeds the subsets and the moons. Default 0.
+    pub seed: u64,
+    /// Training-time augmentation (random crop with padding, horizontal flip). Default: off.
+    pub augment: Augment,
+    /// Normalise image batches with the data set's standard per-channel mean and std (after
+    /// scaling to [0, 1]); `false` only scales to [0, 1]. Feature data is never normalised.
+    /// Default true.
+    pub normalize: bool,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec {
+            name: DataName::FashionMnist,
+            path: None,
+            train_subset: None,
+            test_subset: None,
+            image_size: None,
+            channels: None,
+            moons_samples: 100,
+            moons_noise: 0.4,
+            seed: 0,
+            augment: Augment::default(),
+            normalize: true,
+        }
+    }
+}
+
+/// A loaded data set: both splits on the CPU, plus what the model needs to know about its input.
+#[derive(Debug)]
+pub struct Dataset {
+    pub name: DataName,
+    pub train: Split,
+    pub test: Split,
+    pub num_classes: i64,
+    /// Channels of the batches the model sees (after any repeat). Feature data: the number of
+    /// features (2 for moons).
+    pub channels: i64,
+    /// Side of the square batches the model sees (after any resize); 0 for feature data.
+    pub image_size: i64,
+    /// Class names, by label.
+    pub class_names: Vec<String>,
+    /// Where the data came from: the folder it was read from, or how it was generated.
+    pub origin: String,
+    /// Per-channel mean and std used for batches, when normalising.
+    pub normalize: Option<(Vec<f64>, Vec<f64>)>,
+    /// Augmentation for training batches.
+    pub augment: Augment,
+}
+
+impl Dataset {
+    pub fn is_image(&self) -> bool {
+        self.image_size > 0
+    }
+
+    /// The shape of one input as the model sees it: `[C, S, S]`, or `[F]` for feature data.
+    pub fn input_shape(&self) -> Vec<i64> {
+        if self.is_image() {
+            vec![self.channels, self.image_size, self.image_size]
+        } else {
+            vec![self.channels]
+        }
+    }
+
+    /// Batching for the training split (`train = true`: shuffled, augmented) or the test split
+    /// (in order, not augmented). Both scale, normalise, resize and repeat channels alike.
+    pub fn loader(&self, batch_size: i64, train: bool, seed: u64) -> LoaderConfig {
+        let stored = self.train.x.size();
+        let (stored_c, stored_s) = if self.is_image() {
+            (stored[1], stored[2])
+        } else {
+            (0, 0)
+        };
+        LoaderConfig {
+            batch_size,
+            shuffle: train,
+            drop_last: false,
+            seed,
+            normalize: self.normalize.clone(),
+            augment: if train { self.augment } else { Augment::default() },
+            resize: (self.is_image() && self.image_size != stored_s).then_some(self.image_size),
+            channels: (self.is_image() && self.channels != stored_c).then_some(self.channels),
+        }
+    }
+}
+
+/// Standard per-channel statistics (mean, std) of the training images, scaled to [0, 1].
+fn standard_stats(name: DataName) -> Option<(Vec<f64>, Vec<f64>)> {
+    match name {
+        DataName::FashionMnist => Some((vec![0.2860], vec![0.3530])),
+        DataName::Mnist => Some((vec![0.1307], vec![0.3081])),
+        DataName::Cifar10 => Some((vec![0.4914, 0.4822, 0.4465], vec![0.2470, 0.2435, 0.2616])),
+        // Own images: the ImageNet statistics, as torchvision and timm use.
+        DataName::Folder => Some((vec![0.485, 0.456, 0.406], vec![0.229, 0.224, 0.225])),
+        DataName::Moons => None,
+    }
+}
+
+const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+const CIFAR_CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+/// Loads the data set `spec` describes, on the CPU, checking every field first.
+pub fn load(spec: &DataSpec) -> Result<Dataset> {
+    let is_moons = spec.name == DataName::Moons;
+    if is_moons {
+        for (field, set) in [
+            ("image_size", spec.image_size.is_some()),
+            ("channels", spec.channels.is_some()),
+        ] {
+            if set {
+                return Err(DataError::spec(field, "applies to images; moons are 2-D points"));
+            }
+        }
+        if !spec.augment.is_off() {
+            return Err(DataError::spec(
+                "augment",
+                "applies to images; moons are 2-D points",
+            ));
+        }
+        if spec.path.is_some() {
+            return Err(DataError::spec(
+                "path",
+                "moons are generated; there is no path to read",
+            ));
+        }
+        if spec.moons_samples < 2 {
+            return Err(DataError::spec(
+                "moons_samples",
+                "needs at least 2 points (one per moon)",
+            ));
+        }
+    }
+    if let Some(s) = spec.image_size
+        && !(1..=4096).contains(&s)
+    {
+        return Err(DataError::spec(
+            "image_size",
+            format!("{s} is not between 1 and 4096"),
+        ));
+    }
+    if spec.augment.crop_padding < 0 {
+        return Err(DataError::spec(
+            "augment.crop_padding",
+            format!("{} is negative", spec.augment.crop_padding),
+        ));
+    }
+
+    let (train, test, class_names, origin) = match spec.name {
+        DataName::FashionMnist => load_idx(&locate::FASHION_MNIST, spec, &FASHION_CLASSES)?,
+        DataName::Mnist => {
+            let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+            let digits: Vec<&str> = digits.iter().map(String::as_str).collect();
+            load_idx(&locate::MNIST, spec, &digits)?
+        }
+        DataName::Cifar10 => {
+            let dir = locate::locate(
+                &locate::CIFAR10,
+                &places(&locate::CIFAR10, spec),
+                cifar::find_cifar_dir,
+            )?;
+            let (train, test) = cifar::load_cifar_dir(&dir)?;
+            (train, test, names(&CIFAR_CLASSES), dir.display().to_string())
+        }
+        DataName::Folder => {
+            let root = spec.path.as_ref().ok_or_else(|| {
+                DataError::spec(
+                    "path",
+                    "the folder data set needs `path` = a folder with train/<class>/ and val/<class>/",
+                )
+            })?;
+            let size = spec.image_size.unwrap_or(224) as u32;
+            let (train, test, classes) = folder::load_folder(root, size)?;
+            (train, test, classes, root.display().to_string())
+        }
+        DataName::Moons => {
+            let m = moons::make_moons(spec.moons_samples, spec.moons_noise, spec.seed)?;
+            let origin = format!(
+                "make_moons(n_samples={}, noise={}, seed={})",
+                spec.moons_samples, spec.moons_noise, spec.seed
+            );
+            // The paper's toy reports training accuracy: the test split is the same points.
+            (m.to_split(), m.to_split(), names(&["outer", "inner"]), origin)
+        }
+    };
+
+    let train = subset(train, spec.train_subset, spec.seed, 0, "train_subset")?;
+    let test = subset(test, spec.test_subset, spec.seed, 1, "test_subset")?;
+
+    let num_classes = train.num_classes;
+    let (channels, image_size) = if is_moons {
+        (train.x.size()[1], 0)
+    } else {
+        let size = train.x.size();
+        let (c, s) = (size[1], size[2]);
+        let channels = match spec.channels {
+            None => c,
+            Some(want) if want == c || (c == 1 && want == 3) => want,
+            Some(want) => {
+                return Err(DataError::spec(
+                    "channels",
+                    format!(
+                        "{} images have {c} channel(s); channels = {want} is not possible (use {c} or, for grey images, 3)",
+                        spec.name
+                    ),
+                ));
+            }
+        };
+        (channels, spec.image_size.unwrap_or(s))
+    };
+    let normalize = if spec.normalize {
+        standard_stats(spec.name)
+    } else {
+        None
+    };
+    Ok(Dataset {
+        name: spec.name,
+        train,
+        test,
+        num_classes,
+        channels,
+        image_size,
+        class_names,
+        origin,
+        normalize,
+        augment: spec.augment,
+    })
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn places(source: &Source, spec: &DataSpec) -> Places {
+    Places::standard(source, spec.path.as_deref())
+}
+
+fn load_idx(
+    source: &Source,
+    spec: &DataSpec,
+    classes: &[&str],
+) -> Result<(Split, Split, Vec<String>, String)> {
+    let files = locate::locate(source, &places(source, spec), locate::find_idx_files)?;
+    let (train, test) = rayon::join(
+        || idx::load_idx_split(&files.train_images, &files.train_labels),
+        || idx::load_idx_split(&files.test_images, &files.test_labels),
+    );
+    Ok((train?, test?, names(classes), files.dir.display().to_string()))
+}
+
+/// `n` of `split`'s samples, stratified by class (see [`stratified_indices`]).
+fn subset(split: Split, n: Option<usize>, seed: u64, which: u64, field: &'static str) -> Result<Split> {
+    let Some(n) = n else { return Ok(split) };
+    let len = split.len() as usize;
+    if n == 0 || n > len {
+        return Err(DataError::spec(
+            field,
+            format!("{n} is not between 1 and the split's {len} samples"),
+        ));
+    }
+    let labels = Vec::<i64>::try_from(&split.y).map_err(|e| DataError::spec(field, e.to_string()))?;
+    let index = stratified_indices(&labels, n, seed, which);
+    Ok(split.select(&Tensor::from_slice(&index)))
+}
+
+/// `n` indices into `labels`, every class contributing equally (+-1) while it has samples left,
+/// chosen by a shuffle seeded from `(seed, which)`; returned in ascending order.
+///
+/// After the shuffle, each sample is ranked within its class; samples are taken by rank (all
+/// classes' first, then all classes' second, ...) and, within a rank, in shuffled order.
+pub fn stratified_indices(labels: &[i64], n: usize, seed: u64, which: u64) -> Vec<i64> {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.shuffle(&mut rng(seed, Stream::Subset, which, 0));
+    let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut keyed: Vec<(usize, usize, usize)> = order
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| {
+            let rank = seen.entry(labels[i]).or_insert(0);
+            *rank += 1;
+            (*rank, pos, i)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut chosen: Vec<i64> = keyed.into_iter().take(n).map(|(_, _, i)| i as i64).collect();
+    chosen.sort_unstable();
+    chosen
+}
