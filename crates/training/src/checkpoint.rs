@@ -46,19 +46,26 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String,
         let mut buf = vec![0u8; numel * t.kind().elt_size_in_bytes()];
         t.copy_data_u8(&mut buf, numel);
         let shape = t.size().iter().map(|&d| d as usize).collect();
-        bytes.push((name.clone(), dtype_of(t.kind()).with_context(|| name.clone())?, shape, buf));
+        bytes.push((
+            name.clone(),
+            dtype_of(t.kind()).with_context(|| name.clone())?,
+            shape,
+            buf,
+        ));
     }
     let views: Vec<(String, TensorView)> = bytes
         .iter()
         .map(|(n, d, s, b)| Ok((n.clone(), TensorView::new(*d, s.clone(), b)?)))
         .collect::<Result<_>>()?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating checkpoint folder {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating checkpoint folder {}", dir.display()))?;
     }
     let tmp = path.with_extension("safetensors.tmp");
     safetensors::serialize_to_file(views, Some(metadata), &tmp)
         .with_context(|| format!("writing checkpoint {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
@@ -73,7 +80,10 @@ impl Checkpoint {
         let bytes = std::fs::read(path).with_context(|| format!("reading checkpoint {}", path.display()))?;
         SafeTensors::deserialize(&bytes)
             .with_context(|| format!("checkpoint {} is not a safetensors file", path.display()))?;
-        Ok(Checkpoint { path: path.to_path_buf(), bytes })
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            bytes,
+        })
     }
 
     fn parsed(&self) -> SafeTensors<'_> {
@@ -103,7 +113,11 @@ impl Checkpoint {
             .tensor(name)
             .map_err(|_| anyhow::anyhow!("checkpoint {}: tensor `{name}` is missing", self.path.display()))?;
         let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
-        Ok(Tensor::from_data_size(view.data(), &shape, kind_of(view.dtype())?))
+        Ok(Tensor::from_data_size(
+            view.data(),
+            &shape,
+            kind_of(view.dtype())?,
+        ))
     }
 
     /// Copies `name` into `dst` (casting the kind, keeping `dst`'s device); errors name the tensor
@@ -144,7 +158,12 @@ mod tests {
         let a = Tensor::from_slice(&[1.5f32, -2.0, 3.0, 4.0]).view([2, 2]);
         let n = Tensor::from_slice(&[7i64]);
         let meta = HashMap::from([("epoch".to_string(), "3".to_string())]);
-        save(&path, &[("a".into(), a.shallow_clone()), ("n".into(), n.shallow_clone())], meta).unwrap();
+        save(
+            &path,
+            &[("a".into(), a.shallow_clone()), ("n".into(), n.shallow_clone())],
+            meta,
+        )
+        .unwrap();
         let c = Checkpoint::read(&path).unwrap();
         assert_eq!(c.meta("epoch").unwrap(), "3");
         assert!(c.meta("step").unwrap_err().to_string().contains("`step`"));

@@ -17,7 +17,10 @@ pub struct Ema {
 impl Ema {
     /// Starts from the current weights.
     pub fn new(params: &FlatParams, decay: f64) -> Ema {
-        Ema { decay, shadow: params.groups.iter().map(|g| g.master.detach().copy()).collect() }
+        Ema {
+            decay,
+            shadow: params.groups.iter().map(|g| g.master.detach().copy()).collect(),
+        }
     }
 
     pub fn update(&mut self, params: &FlatParams) {
@@ -46,11 +49,19 @@ impl Ema {
     }
 
     pub fn state(&self) -> Vec<(String, Tensor)> {
-        self.shadow.iter().enumerate().map(|(i, t)| (format!("ema.{i}"), t.shallow_clone())).collect()
+        self.shadow
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("ema.{i}"), t.shallow_clone()))
+            .collect()
     }
 
     pub fn state_targets(&mut self) -> Vec<(String, &mut Tensor)> {
-        self.shadow.iter_mut().enumerate().map(|(i, t)| (format!("ema.{i}"), t)).collect()
+        self.shadow
+            .iter_mut()
+            .enumerate()
+            .map(|(i, t)| (format!("ema.{i}"), t))
+            .collect()
     }
 }
 

@@ -44,15 +44,20 @@ impl FlatParams {
     /// variable decays, as `torch.optim.SGD(model.parameters(), weight_decay=...)`).
     /// `compute_kind`: e.g. `Some(Kind::BFloat16)` for mixed precision.
     pub fn new(vs: &nn::VarStore, skip_1d: bool, compute_kind: Option<Kind>) -> FlatParams {
-        let mut vars: Vec<(String, Tensor)> =
-            vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        let mut vars: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .collect();
         // HashMap order is random: sort so that packing (and everything after) is reproducible.
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         let device = vs.device();
         let mut groups = vec![];
         for decay in [true, false] {
-            let members: Vec<&(String, Tensor)> =
-                vars.iter().filter(|(_, t)| (!skip_1d || decays(&t.size())) == decay).collect();
+            let members: Vec<&(String, Tensor)> = vars
+                .iter()
+                .filter(|(_, t)| (!skip_1d || decays(&t.size())) == decay)
+                .collect();
             if members.is_empty() {
                 continue;
             }
@@ -125,7 +130,11 @@ impl FlatParams {
                     .iter()
                     .map(|v| {
                         let gr = v.grad();
-                        if gr.defined() { gr.flatten(0, -1) } else { v.zeros_like().flatten(0, -1) }
+                        if gr.defined() {
+                            gr.flatten(0, -1)
+                        } else {
+                            v.zeros_like().flatten(0, -1)
+                        }
                     })
                     .collect();
                 Tensor::cat(&parts, 0).to_kind(Kind::Float)

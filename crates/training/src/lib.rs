@@ -19,4 +19,6 @@ pub mod train_loop;
 pub use metrics::{EpochMetrics, TrainRecord};
 pub use optim::OptimizerKind;
 pub use schedule::LrUpdate;
-pub use train_loop::{Observer, RunInfo, RunOptions, StepInfo, Stepper, TrainConfig, TrainError, evaluate, train};
+pub use train_loop::{
+    Observer, RunInfo, RunOptions, StepInfo, Stepper, TrainConfig, TrainError, evaluate, train,
+};

@@ -66,7 +66,9 @@ impl TrainRecord {
 pub fn correct_topk(logits: &Tensor, labels: &Tensor, k: i64) -> Tensor {
     let k = k.min(logits.size()[1]);
     let (_, idx) = logits.topk(k, 1, true, false);
-    idx.eq_tensor(&labels.unsqueeze(1)).any_dim(1, false).sum(Kind::Int64)
+    idx.eq_tensor(&labels.unsqueeze(1))
+        .any_dim(1, false)
+        .sum(Kind::Int64)
 }
 
 #[cfg(test)]

@@ -39,9 +39,24 @@ pub struct Optimizer {
 
 impl Optimizer {
     pub fn new(params: &FlatParams, settings: OptimSettings) -> Optimizer {
-        let zeros = || params.groups.iter().map(|g| g.master.zeros_like()).collect::<Vec<_>>();
-        let exp_avg_sq = if settings.kind == OptimizerKind::Adamw { zeros() } else { vec![] };
-        Optimizer { settings, step: 0, exp_avg: zeros(), exp_avg_sq }
+        let zeros = || {
+            params
+                .groups
+                .iter()
+                .map(|g| g.master.zeros_like())
+                .collect::<Vec<_>>()
+        };
+        let exp_avg_sq = if settings.kind == OptimizerKind::Adamw {
+            zeros()
+        } else {
+            vec![]
+        };
+        Optimizer {
+            settings,
+            step: 0,
+            exp_avg: zeros(),
+            exp_avg_sq,
+        }
     }
 
     /// One update of every group with learning rate `lr`, from fp32 flat gradients `grads`
@@ -149,8 +164,13 @@ mod tests {
     #[test]
     fn sgd_momentum_by_hand() {
         let (_vs, flat) = one_param(&[1.0, -2.0]);
-        let settings =
-            OptimSettings { kind: OptimizerKind::Sgd, weight_decay: 0.5, momentum: 0.9, betas: (0.9, 0.999), eps: 1e-8 };
+        let settings = OptimSettings {
+            kind: OptimizerKind::Sgd,
+            weight_decay: 0.5,
+            momentum: 0.9,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+        };
         let mut opt = Optimizer::new(&flat, settings);
         // step 1: d = g + 0.5 p = [0.5+0.5, 1-1] = [1, 0]; buf = d; p -= 0.1 buf -> [0.9, -2]
         opt.step(&flat, &mut [Tensor::from_slice(&[0.5f32, 1.0])], 0.1);
@@ -167,12 +187,20 @@ mod tests {
         // With bias correction the first Adam step is lr * g / (|g| + eps') = lr * sign(g),
         // after the decoupled decay p *= 1 - lr * wd.
         let (_vs, flat) = one_param(&[1.0, 1.0]);
-        let settings =
-            OptimSettings { kind: OptimizerKind::Adamw, weight_decay: 0.1, momentum: 0.0, betas: (0.9, 0.999), eps: 1e-8 };
+        let settings = OptimSettings {
+            kind: OptimizerKind::Adamw,
+            weight_decay: 0.1,
+            momentum: 0.0,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+        };
         let mut opt = Optimizer::new(&flat, settings);
         opt.step(&flat, &mut [Tensor::from_slice(&[3.0f32, -0.5])], 0.01);
         let v = values(&flat);
-        assert!((v[0] - (0.999 - 0.01)).abs() < 1e-6 && (v[1] - (0.999 + 0.01)).abs() < 1e-6, "{v:?}");
+        assert!(
+            (v[0] - (0.999 - 0.01)).abs() < 1e-6 && (v[1] - (0.999 + 0.01)).abs() < 1e-6,
+            "{v:?}"
+        );
         // second step with g2: m = 0.09*3... check against the closed form
         opt.step(&flat, &mut [Tensor::from_slice(&[1.0f32, -0.5])], 0.01);
         let m0 = (0.9 * 0.1 * 3.0 + 0.1 * 1.0) / (1.0 - 0.81);

@@ -42,7 +42,12 @@ mod tests {
 
     #[test]
     fn warmup_then_cosine_to_the_floor() {
-        let s = Cosine { lr: 1.0, min_lr: 0.1, warmup: 4, total: 14 };
+        let s = Cosine {
+            lr: 1.0,
+            min_lr: 0.1,
+            warmup: 4,
+            total: 14,
+        };
         assert_eq!(s.at(0), 0.25);
         assert_eq!(s.at(3), 1.0);
         assert!((s.at(4) - 1.0).abs() < 1e-12);
@@ -55,7 +60,12 @@ mod tests {
     #[test]
     fn matches_cosine_annealing_lr_per_epoch() {
         // CosineAnnealingLR(T_max=30, eta_min=0.005) from 0.1: epoch 15 -> 0.0525, epoch 10 -> 0.07625
-        let s = Cosine { lr: 0.1, min_lr: 0.005, warmup: 0, total: 30 };
+        let s = Cosine {
+            lr: 0.1,
+            min_lr: 0.005,
+            warmup: 0,
+            total: 30,
+        };
         assert!((s.at(0) - 0.1).abs() < 1e-12);
         assert!((s.at(15) - 0.0525).abs() < 1e-12);
         assert!((s.at(10) - (0.005 + 0.095 * 0.75)).abs() < 1e-12);

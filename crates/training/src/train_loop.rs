@@ -134,14 +134,26 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         let unit = |v: f64| (0.0..1.0).contains(&v);
         let checks: [(&str, bool, String); 14] = [
-            ("epochs", self.epochs >= 1, format!("{} (must be at least 1)", self.epochs)),
-            ("batch_size", self.batch_size >= 1, format!("{} (must be at least 1)", self.batch_size)),
+            (
+                "epochs",
+                self.epochs >= 1,
+                format!("{} (must be at least 1)", self.epochs),
+            ),
+            (
+                "batch_size",
+                self.batch_size >= 1,
+                format!("{} (must be at least 1)", self.batch_size),
+            ),
             (
                 "eval_batch_size",
                 self.eval_batch_size.is_none_or(|b| b >= 1),
                 format!("{:?} (must be at least 1)", self.eval_batch_size),
             ),
-            ("lr", self.lr.is_finite() && self.lr > 0.0, format!("{} (must be > 0)", self.lr)),
+            (
+                "lr",
+                self.lr.is_finite() && self.lr > 0.0,
+                format!("{} (must be > 0)", self.lr),
+            ),
             (
                 "min_lr",
                 self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr <= self.lr,
@@ -150,23 +162,42 @@ impl TrainConfig {
             (
                 "warmup_epochs",
                 self.warmup_epochs <= self.epochs,
-                format!("{} (must be at most epochs = {})", self.warmup_epochs, self.epochs),
+                format!(
+                    "{} (must be at most epochs = {})",
+                    self.warmup_epochs, self.epochs
+                ),
             ),
-            ("momentum", unit(self.momentum), format!("{} (must be in [0, 1))", self.momentum)),
-            ("betas", unit(self.betas.0) && unit(self.betas.1), format!("{:?} (must be in [0, 1))", self.betas)),
+            (
+                "momentum",
+                unit(self.momentum),
+                format!("{} (must be in [0, 1))", self.momentum),
+            ),
+            (
+                "betas",
+                unit(self.betas.0) && unit(self.betas.1),
+                format!("{:?} (must be in [0, 1))", self.betas),
+            ),
             ("eps", self.eps > 0.0, format!("{} (must be > 0)", self.eps)),
             (
                 "weight_decay",
                 self.weight_decay.is_finite() && self.weight_decay >= 0.0,
                 format!("{} (must be >= 0)", self.weight_decay),
             ),
-            ("label_smoothing", unit(self.label_smoothing), format!("{} (must be in [0, 1))", self.label_smoothing)),
+            (
+                "label_smoothing",
+                unit(self.label_smoothing),
+                format!("{} (must be in [0, 1))", self.label_smoothing),
+            ),
             (
                 "grad_clip",
                 self.grad_clip.is_none_or(|c| c > 0.0 && c.is_finite()),
                 format!("{:?} (must be > 0)", self.grad_clip),
             ),
-            ("ema", self.ema.is_none_or(|d| d > 0.0 && d < 1.0), format!("{:?} (must be in (0, 1))", self.ema)),
+            (
+                "ema",
+                self.ema.is_none_or(|d| d > 0.0 && d < 1.0),
+                format!("{:?} (must be in (0, 1))", self.ema),
+            ),
             (
                 "threads / checkpoint_every / log_every",
                 self.threads != Some(0) && self.checkpoint_every != Some(0) && self.log_every >= 1,
@@ -249,9 +280,10 @@ const RESUMABLE_CHANGES: [&str; 4] = ["epochs", "threads", "checkpoint_every", "
 
 /// Names of the fields where `a` and `b` differ, other than [`RESUMABLE_CHANGES`].
 fn config_differences(a: &TrainConfig, b: &TrainConfig) -> Vec<String> {
-    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) =
-        (serde_json::to_value(a).unwrap_or_default(), serde_json::to_value(b).unwrap_or_default())
-    else {
+    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (
+        serde_json::to_value(a).unwrap_or_default(),
+        serde_json::to_value(b).unwrap_or_default(),
+    ) else {
         return vec![];
     };
     a.iter()
@@ -263,7 +295,11 @@ fn config_differences(a: &TrainConfig, b: &TrainConfig) -> Vec<String> {
 /// Number of batches [`Split::batches`] yields per epoch.
 fn steps_per_epoch(n: i64, loader: &LoaderConfig) -> usize {
     let bs = loader.batch_size.max(1);
-    (if loader.drop_last { n / bs } else { (n + bs - 1) / bs }) as usize
+    (if loader.drop_last {
+        n / bs
+    } else {
+        (n + bs - 1) / bs
+    }) as usize
 }
 
 /// Loss, top-1 and (with more than 5 classes) top-5 of `model` on `split`, in eval mode.
@@ -277,7 +313,10 @@ pub fn evaluate(
     tch::no_grad(|| {
         let k5 = split.num_classes > 5;
         let (mut loss, mut c1, mut c5) = (Tensor::zeros([], (Kind::Double, device)), 0i64, 0i64);
-        let (mut t1, mut t5) = (Tensor::zeros([], (Kind::Int64, device)), Tensor::zeros([], (Kind::Int64, device)));
+        let (mut t1, mut t5) = (
+            Tensor::zeros([], (Kind::Int64, device)),
+            Tensor::zeros([], (Kind::Int64, device)),
+        );
         for (x, y) in split.batches(0, loader) {
             let x = x.to_device(device);
             let y = y.to_device(device);
@@ -293,7 +332,11 @@ pub fn evaluate(
         c1 += t1.int64_value(&[]);
         c5 += t5.int64_value(&[]);
         let n = split.len().max(1) as f64;
-        (loss.double_value(&[]) / n, c1 as f64 / n, k5.then_some(c5 as f64 / n))
+        (
+            loss.double_value(&[]) / n,
+            c1 as f64 / n,
+            k5.then_some(c5 as f64 / n),
+        )
     })
 }
 
@@ -325,12 +368,20 @@ impl Stepper {
         };
         let opt = Optimizer::new(&flat, settings);
         let ema = cfg.ema.map(|d| Ema::new(&flat, d));
-        Stepper { flat, opt, ema, compute_kind, label_smoothing: cfg.label_smoothing, grad_clip: cfg.grad_clip }
+        Stepper {
+            flat,
+            opt,
+            ema,
+            compute_kind,
+            label_smoothing: cfg.label_smoothing,
+            grad_clip: cfg.grad_clip,
+        }
     }
 
     /// Casts a float batch to what the model computes in.
     pub fn input(&self, x: &Tensor) -> Tensor {
-        self.compute_kind.map_or_else(|| x.shallow_clone(), |k| x.to_kind(k))
+        self.compute_kind
+            .map_or_else(|| x.shallow_clone(), |k| x.to_kind(k))
     }
 
     /// Forward in train mode, loss, backward, clipping, optimizer step and EMA update on one batch
@@ -364,7 +415,13 @@ fn save_checkpoint(
     let mut tensors: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     if st.flat.compute_kind.is_some() {
-        tensors.extend(st.flat.groups.iter().enumerate().map(|(i, g)| (format!("master.{i}"), g.master.shallow_clone())));
+        tensors.extend(
+            st.flat
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("master.{i}"), g.master.shallow_clone())),
+        );
     }
     tensors.extend(st.opt.state());
     if let Some(ema) = &st.ema {
@@ -381,7 +438,12 @@ fn save_checkpoint(
 }
 
 /// Restores weights, optimizer state and EMA from `path`; returns (epochs done, record so far).
-fn restore(path: &Path, vs: &nn::VarStore, st: &mut Stepper, cfg: &TrainConfig) -> Result<(usize, TrainRecord)> {
+fn restore(
+    path: &Path,
+    vs: &nn::VarStore,
+    st: &mut Stepper,
+    cfg: &TrainConfig,
+) -> Result<(usize, TrainRecord)> {
     let ck = Checkpoint::read(path)?;
     let saved: TrainConfig = serde_json::from_str(&ck.meta("starlab.train_config")?)
         .with_context(|| format!("checkpoint {}: unreadable `starlab.train_config`", path.display()))?;
@@ -411,7 +473,9 @@ fn restore(path: &Path, vs: &nn::VarStore, st: &mut Stepper, cfg: &TrainConfig) 
         }
     }
     let parse = |key: &str| -> Result<u64> {
-        ck.meta(key)?.parse().with_context(|| format!("checkpoint {}: `{key}` is not a number", path.display()))
+        ck.meta(key)?
+            .parse()
+            .with_context(|| format!("checkpoint {}: `{key}` is not a number", path.display()))
     };
     st.opt.step = parse("starlab.optimizer_step")?;
     let done = parse("starlab.epochs_done")? as usize;
@@ -473,7 +537,11 @@ pub fn train(
         }
     }
 
-    let train_loader = LoaderConfig { batch_size: cfg.batch_size, seed: cfg.seed, ..loader.clone() };
+    let train_loader = LoaderConfig {
+        batch_size: cfg.batch_size,
+        seed: cfg.seed,
+        ..loader.clone()
+    };
     let eval_loader = LoaderConfig {
         batch_size: cfg.eval_batch_size.unwrap_or(2 * cfg.batch_size),
         shuffle: false,
@@ -498,11 +566,19 @@ pub fn train(
             warmup: (cfg.warmup_epochs * spe) as u64,
             total: (cfg.epochs * spe) as u64,
         },
-        LrUpdate::Epoch => {
-            Cosine { lr: cfg.lr, min_lr: cfg.min_lr, warmup: cfg.warmup_epochs as u64, total: cfg.epochs as u64 }
-        }
+        LrUpdate::Epoch => Cosine {
+            lr: cfg.lr,
+            min_lr: cfg.min_lr,
+            warmup: cfg.warmup_epochs as u64,
+            total: cfg.epochs as u64,
+        },
     };
-    observer.on_start(&RunInfo { epochs: cfg.epochs, start_epoch, steps_per_epoch: spe, params: record.params });
+    observer.on_start(&RunInfo {
+        epochs: cfg.epochs,
+        start_epoch,
+        steps_per_epoch: spe,
+        params: record.params,
+    });
 
     let (mut train_time, mut train_images) = (0.0, 0i64);
     for epoch in start_epoch..cfg.epochs {
@@ -539,7 +615,13 @@ pub fn train(
                 record.wall_s = started.elapsed().as_secs_f64();
                 return Err(fail(msg, record));
             }
-            observer.on_step(&StepInfo { epoch, step: i, steps_per_epoch: spe, loss: loss_now, lr });
+            observer.on_step(&StepInfo {
+                epoch,
+                step: i,
+                steps_per_epoch: spe,
+                loss: loss_now,
+                lr,
+            });
         }
         let train_s = t0.elapsed().as_secs_f64();
         train_time += train_s;
@@ -606,9 +688,19 @@ mod tests {
     fn defaults_validate_and_errors_name_the_field() {
         TrainConfig::default().validate().unwrap();
         TrainConfig::two_moons().validate().unwrap();
-        let err = TrainConfig { label_smoothing: 1.0, ..Default::default() }.validate().unwrap_err();
+        let err = TrainConfig {
+            label_smoothing: 1.0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
         assert!(err.to_string().contains("`label_smoothing`"), "{err}");
-        let err = TrainConfig { min_lr: 1.0, ..Default::default() }.validate().unwrap_err();
+        let err = TrainConfig {
+            min_lr: 1.0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
         assert!(err.to_string().contains("`min_lr`"), "{err}");
         let err = toml::from_str::<TrainConfig>("lr = 0.1\nlearning_rate = 2").unwrap_err();
         assert!(err.to_string().contains("learning_rate"), "{err}");
@@ -628,7 +720,12 @@ mod tests {
     #[test]
     fn resumable_changes_are_ignored() {
         let a = TrainConfig::default();
-        let b = TrainConfig { epochs: 99, threads: Some(2), lr: 0.5, ..a.clone() };
+        let b = TrainConfig {
+            epochs: 99,
+            threads: Some(2),
+            lr: 0.5,
+            ..a.clone()
+        };
         assert_eq!(config_differences(&a, &b), vec!["lr".to_string()]);
     }
 

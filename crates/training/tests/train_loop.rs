@@ -10,7 +10,9 @@ use rand::{Rng, SeedableRng};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 use training::data::{LoaderConfig, Split};
-use training::{EpochMetrics, Observer, OptimizerKind, RunOptions, StepInfo, TrainConfig, TrainRecord, train};
+use training::{
+    EpochMetrics, Observer, OptimizerKind, RunOptions, StepInfo, TrainConfig, TrainRecord, train,
+};
 
 static GLOBAL: Mutex<()> = Mutex::new(());
 
@@ -62,7 +64,11 @@ fn blobs(n: usize, seed: u64) -> Split {
         }
         y.push(c);
     }
-    Split { x: Tensor::from_slice(&x).view([n as i64, 4]), y: Tensor::from_slice(&y), num_classes: 3 }
+    Split {
+        x: Tensor::from_slice(&x).view([n as i64, 4]),
+        y: Tensor::from_slice(&y),
+        num_classes: 3,
+    }
 }
 
 fn config() -> TrainConfig {
@@ -82,29 +88,68 @@ fn run(cfg: &TrainConfig, opts: &RunOptions) -> TrainRecord {
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
     let (tr, te) = (blobs(120, 1), blobs(60, 2));
-    train(&model, &vs, &tr, &te, &LoaderConfig::default(), cfg, &mut (), opts).unwrap()
+    train(
+        &model,
+        &vs,
+        &tr,
+        &te,
+        &LoaderConfig::default(),
+        cfg,
+        &mut (),
+        opts,
+    )
+    .unwrap()
 }
 
 /// The metrics that must agree between runs (everything but timings).
 fn outcome(r: &TrainRecord) -> Vec<(usize, f64, f64, f64, f64, f64)> {
-    r.epochs.iter().map(|m| (m.epoch, m.lr, m.train_loss, m.train_top1, m.eval_loss, m.eval_top1)).collect()
+    r.epochs
+        .iter()
+        .map(|m| {
+            (
+                m.epoch,
+                m.lr,
+                m.train_loss,
+                m.train_top1,
+                m.eval_loss,
+                m.eval_top1,
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn same_config_twice_gives_identical_metrics_and_it_learns() {
     let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
     for optimizer in [OptimizerKind::Adamw, OptimizerKind::Sgd] {
-        let cfg = TrainConfig { optimizer, lr: if optimizer == OptimizerKind::Sgd { 0.1 } else { 0.01 }, ..config() };
+        let cfg = TrainConfig {
+            optimizer,
+            lr: if optimizer == OptimizerKind::Sgd {
+                0.1
+            } else {
+                0.01
+            },
+            ..config()
+        };
         let a = run(&cfg, &RunOptions::default());
         let b = run(&cfg, &RunOptions::default());
         assert_eq!(outcome(&a), outcome(&b), "{optimizer:?}");
         assert_eq!(a.epochs.len(), 4);
         assert_eq!(a.steps, 4 * 8);
         let last = a.last.as_ref().unwrap();
-        assert!(last.eval_top1 > 0.8, "{optimizer:?} did not learn the blobs: {last:?}");
+        assert!(
+            last.eval_top1 > 0.8,
+            "{optimizer:?} did not learn the blobs: {last:?}"
+        );
         assert!(a.best.as_ref().unwrap().eval_top1 >= last.eval_top1);
         // a different seed changes the trajectory (the seed really is used)
-        let c = run(&TrainConfig { seed: 6, ..cfg.clone() }, &RunOptions::default());
+        let c = run(
+            &TrainConfig {
+                seed: 6,
+                ..cfg.clone()
+            },
+            &RunOptions::default(),
+        );
         assert_ne!(outcome(&a), outcome(&c));
     }
 }
@@ -113,21 +158,31 @@ fn same_config_twice_gives_identical_metrics_and_it_learns() {
 fn resuming_continues_the_same_trajectory() {
     let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let cfg = TrainConfig { ema: Some(0.9), checkpoint_every: Some(1), ..config() };
+    let cfg = TrainConfig {
+        ema: Some(0.9),
+        checkpoint_every: Some(1),
+        ..config()
+    };
     let straight = run(&cfg, &RunOptions::default());
 
-    let first = run(&cfg, &RunOptions {
-        checkpoint_dir: Some(dir.path().join("a")),
-        stop_after: Some(2),
-        ..Default::default()
-    });
+    let first = run(
+        &cfg,
+        &RunOptions {
+            checkpoint_dir: Some(dir.path().join("a")),
+            stop_after: Some(2),
+            ..Default::default()
+        },
+    );
     assert_eq!(first.epochs.len(), 2);
     assert!(dir.path().join("a/epoch_0001.safetensors").exists());
-    let resumed = run(&cfg, &RunOptions {
-        resume: Some(dir.path().join("a/last.safetensors")),
-        checkpoint_dir: Some(dir.path().join("b")),
-        stop_after: None,
-    });
+    let resumed = run(
+        &cfg,
+        &RunOptions {
+            resume: Some(dir.path().join("a/last.safetensors")),
+            checkpoint_dir: Some(dir.path().join("b")),
+            stop_after: None,
+        },
+    );
     assert_eq!(resumed.resumed_at_epoch, Some(2));
     assert_eq!(outcome(&resumed), outcome(&straight));
     assert_eq!(resumed.steps, straight.steps);
@@ -146,9 +201,15 @@ fn resuming_continues_the_same_trajectory() {
         &blobs(120, 1),
         &blobs(60, 2),
         &LoaderConfig::default(),
-        &TrainConfig { lr: 0.5, ..cfg.clone() },
+        &TrainConfig {
+            lr: 0.5,
+            ..cfg.clone()
+        },
         &mut (),
-        &RunOptions { resume: Some(dir.path().join("a/last.safetensors")), ..Default::default() },
+        &RunOptions {
+            resume: Some(dir.path().join("a/last.safetensors")),
+            ..Default::default()
+        },
     )
     .unwrap_err();
     assert!(err.message.contains("lr"), "{}", err.message);
@@ -160,9 +221,22 @@ fn a_nan_loss_stops_the_run_and_keeps_the_finished_epochs() {
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = Tiny::new(&vs, 11);
     model.nan_after = Some(8 * 2 + 3); // in the 4th step of epoch 2
-    let err = train(&model, &vs, &blobs(120, 1), &blobs(60, 2), &LoaderConfig::default(), &config(), &mut (), &Default::default())
-        .unwrap_err();
-    assert!(err.message.contains("NaN") && err.message.contains("epoch 2, step 3"), "{}", err.message);
+    let err = train(
+        &model,
+        &vs,
+        &blobs(120, 1),
+        &blobs(60, 2),
+        &LoaderConfig::default(),
+        &config(),
+        &mut (),
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.message.contains("NaN") && err.message.contains("epoch 2, step 3"),
+        "{}",
+        err.message
+    );
     assert_eq!(err.record.epochs.len(), 2);
     assert_eq!(err.record.stopped.as_deref(), Some(err.message.as_str()));
 }
@@ -170,11 +244,33 @@ fn a_nan_loss_stops_the_run_and_keeps_the_finished_epochs() {
 #[test]
 fn amp_is_a_no_op_on_the_cpu_and_ema_only_changes_evaluation() {
     let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
-    let base = TrainConfig { epochs: 2, ..config() };
-    let plain = run(&TrainConfig { amp: false, ..base.clone() }, &Default::default());
-    let amp = run(&TrainConfig { amp: true, ..base.clone() }, &Default::default());
+    let base = TrainConfig {
+        epochs: 2,
+        ..config()
+    };
+    let plain = run(
+        &TrainConfig {
+            amp: false,
+            ..base.clone()
+        },
+        &Default::default(),
+    );
+    let amp = run(
+        &TrainConfig {
+            amp: true,
+            ..base.clone()
+        },
+        &Default::default(),
+    );
     assert_eq!(outcome(&plain), outcome(&amp));
-    let ema = run(&TrainConfig { ema: Some(0.5), amp: false, ..base }, &Default::default());
+    let ema = run(
+        &TrainConfig {
+            ema: Some(0.5),
+            amp: false,
+            ..base
+        },
+        &Default::default(),
+    );
     for (p, e) in plain.epochs.iter().zip(&ema.epochs) {
         assert_eq!((p.train_loss, p.train_top1), (e.train_loss, e.train_top1));
         assert_ne!(p.eval_loss, e.eval_loss);
@@ -204,9 +300,26 @@ fn observer_sees_every_step_and_epoch_and_schedule_reaches_the_floor() {
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
     let mut obs = Counter::default();
-    let cfg = TrainConfig { epochs: 3, min_lr: 1e-4, ..config() };
-    let loader = LoaderConfig { drop_last: true, ..Default::default() };
-    let rec = train(&model, &vs, &blobs(120, 1), &blobs(60, 2), &loader, &cfg, &mut obs, &Default::default()).unwrap();
+    let cfg = TrainConfig {
+        epochs: 3,
+        min_lr: 1e-4,
+        ..config()
+    };
+    let loader = LoaderConfig {
+        drop_last: true,
+        ..Default::default()
+    };
+    let rec = train(
+        &model,
+        &vs,
+        &blobs(120, 1),
+        &blobs(60, 2),
+        &loader,
+        &cfg,
+        &mut obs,
+        &Default::default(),
+    )
+    .unwrap();
     // 120 / 16 = 7 full batches with drop_last
     assert_eq!(obs.steps, 3 * 7);
     assert_eq!(obs.epochs, vec![0, 1, 2]);
@@ -223,9 +336,21 @@ fn bad_config_is_an_error_naming_the_field() {
     let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
-    let cfg = TrainConfig { batch_size: 0, ..config() };
-    let err = train(&model, &vs, &blobs(30, 1), &blobs(30, 2), &LoaderConfig::default(), &cfg, &mut (), &Default::default())
-        .unwrap_err();
+    let cfg = TrainConfig {
+        batch_size: 0,
+        ..config()
+    };
+    let err = train(
+        &model,
+        &vs,
+        &blobs(30, 1),
+        &blobs(30, 2),
+        &LoaderConfig::default(),
+        &cfg,
+        &mut (),
+        &Default::default(),
+    )
+    .unwrap_err();
     assert!(err.message.contains("`batch_size`"), "{}", err.message);
     let err = train(
         &model,
@@ -235,8 +360,15 @@ fn bad_config_is_an_error_naming_the_field() {
         &LoaderConfig::default(),
         &config(),
         &mut (),
-        &RunOptions { resume: Some("/nonexistent/x.safetensors".into()), ..Default::default() },
+        &RunOptions {
+            resume: Some("/nonexistent/x.safetensors".into()),
+            ..Default::default()
+        },
     )
     .unwrap_err();
-    assert!(err.message.contains("/nonexistent/x.safetensors"), "{}", err.message);
+    assert!(
+        err.message.contains("/nonexistent/x.safetensors"),
+        "{}",
+        err.message
+    );
 }

@@ -1,0 +1,203 @@
+//! The star operation and its relatives: how the two halves of a block's expansion are merged.
+//!
+//! A block computes `x1, x2 = split(Linear(x))` and merges them with a [`Mode`] and an [`Act`]:
+//! `sum` = act(x1) + x2 (the baseline), `star` = act(x1) * x2 (the paper's operation),
+//! `star_both` = act(x1) * act(x2) and `star_after` = act(x1 * x2) (the paper's Table 9 placements).
+//! Shared by DemoNet (image and 2-D) and StarNet.
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+/// How the two branches are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// `act(x1) + x2`: the additive baseline (the reference's `mode="sum"`).
+    Sum,
+    /// `act(x1) * x2`: the star operation (the reference's `mode="mul"`, accepted as an alias).
+    #[default]
+    #[serde(alias = "mul")]
+    Star,
+    /// `act(x1) * act(x2)`.
+    StarBoth,
+    /// `act(x1 * x2)`.
+    StarAfter,
+}
+
+/// The element-wise activation used inside the merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Act {
+    /// Exact (erf) GELU, as `torch.nn.GELU()`.
+    #[default]
+    Gelu,
+    Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// Negative slope 0.01, as `torch.nn.LeakyReLU()`.
+    LeakyRelu,
+    /// `x * relu6(x + 3) / 6`, as `torch.nn.Hardswish()`.
+    Hardswish,
+    /// Identity: no activation (the paper's Table 4).
+    None,
+}
+
+impl Act {
+    /// Applies the activation (a new tensor; autograd-friendly).
+    pub fn apply(self, x: &Tensor) -> Tensor {
+        match self {
+            Act::Gelu => x.gelu("none"),
+            Act::Relu => x.relu(),
+            Act::Relu6 => x.clamp(0.0, 6.0),
+            Act::LeakyRelu => x.leaky_relu(),
+            Act::Hardswish => x.hardswish(),
+            Act::None => x.shallow_clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Sum => "sum",
+            Mode::Star => "star",
+            Mode::StarBoth => "star_both",
+            Mode::StarAfter => "star_after",
+        })
+    }
+}
+
+impl std::fmt::Display for Act {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Act::Gelu => "gelu",
+            Act::Relu => "relu",
+            Act::Relu6 => "relu6",
+            Act::LeakyRelu => "leaky_relu",
+            Act::Hardswish => "hardswish",
+            Act::None => "none",
+        })
+    }
+}
+
+/// Merges the two branches `x1` and `x2` (same shape) with `mode` and `act`.
+pub fn star(x1: &Tensor, x2: &Tensor, mode: Mode, act: Act) -> Tensor {
+    match mode {
+        Mode::Sum => act.apply(x1) + x2,
+        Mode::Star => act.apply(x1) * x2,
+        Mode::StarBoth => act.apply(x1) * act.apply(x2),
+        Mode::StarAfter => act.apply(&(x1 * x2)),
+    }
+}
+
+/// Splits `x` in two halves along its last dimension and merges them: the reference's
+/// `x1, x2 = x.reshape(..., 2, C // 2).unbind(-2)` followed by the merge.
+pub fn split_star(x: &Tensor, mode: Mode, act: Act) -> Tensor {
+    let c = *x
+        .size()
+        .last()
+        .expect("split_star: a tensor with at least one dimension");
+    let half = c / 2;
+    let x1 = x.narrow(-1, 0, half);
+    let x2 = x.narrow(-1, half, half);
+    star(&x1, &x2, mode, act)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals(t: &Tensor) -> Vec<f64> {
+        Vec::<f64>::try_from(t.to_kind(tch::Kind::Double).flatten(0, -1)).unwrap()
+    }
+
+    fn close(a: &[f64], b: &[f64]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-5, "{a:?} != {b:?}");
+        }
+    }
+
+    fn input() -> (Tensor, Tensor) {
+        (
+            Tensor::from_slice(&[-2.0f32, -0.5, 0.0, 1.0, 7.0]),
+            Tensor::from_slice(&[3.0f32, 2.0, -1.0, 0.5, 2.0]),
+        )
+    }
+
+    #[test]
+    fn activations_match_hand_values() {
+        let (x, _) = input();
+        // GELU(x) = x * Phi(x): Phi(-2) = 0.0227501, Phi(-0.5) = 0.3085375, Phi(1) = 0.8413447, Phi(7) ~ 1.
+        close(
+            &vals(&Act::Gelu.apply(&x)),
+            &[-0.0455003, -0.1542688, 0.0, 0.8413447, 7.0],
+        );
+        close(&vals(&Act::Relu.apply(&x)), &[0.0, 0.0, 0.0, 1.0, 7.0]);
+        close(&vals(&Act::Relu6.apply(&x)), &[0.0, 0.0, 0.0, 1.0, 6.0]);
+        close(&vals(&Act::LeakyRelu.apply(&x)), &[-0.02, -0.005, 0.0, 1.0, 7.0]);
+        // hardswish: x * clamp(x + 3, 0, 6) / 6 -> -2*1/6, -0.5*2.5/6, 0, 1*4/6, 7.
+        close(
+            &vals(&Act::Hardswish.apply(&x)),
+            &[-1.0 / 3.0, -0.2083333, 0.0, 2.0 / 3.0, 7.0],
+        );
+        close(&vals(&Act::None.apply(&x)), &[-2.0, -0.5, 0.0, 1.0, 7.0]);
+    }
+
+    #[test]
+    fn modes_match_hand_values() {
+        let (x1, x2) = input();
+        let r = Act::Relu;
+        close(&vals(&star(&x1, &x2, Mode::Sum, r)), &[3.0, 2.0, -1.0, 1.5, 9.0]);
+        close(
+            &vals(&star(&x1, &x2, Mode::Star, r)),
+            &[0.0, 0.0, -0.0, 0.5, 14.0],
+        );
+        // relu(x2) = [3, 2, 0, 0.5, 2]
+        close(
+            &vals(&star(&x1, &x2, Mode::StarBoth, r)),
+            &[0.0, 0.0, 0.0, 0.5, 14.0],
+        );
+        // x1 * x2 = [-6, -1, 0, 0.5, 14] -> relu
+        close(
+            &vals(&star(&x1, &x2, Mode::StarAfter, r)),
+            &[0.0, 0.0, 0.0, 0.5, 14.0],
+        );
+        close(
+            &vals(&star(&x1, &x2, Mode::StarAfter, Act::None)),
+            &[-6.0, -1.0, 0.0, 0.5, 14.0],
+        );
+        close(
+            &vals(&star(&x1, &x2, Mode::StarBoth, Act::LeakyRelu)),
+            &[-0.06, -0.01, 0.0, 0.5, 14.0],
+        );
+    }
+
+    #[test]
+    fn split_star_takes_first_half_as_x1() {
+        // [x1 | x2] along the last dim, two rows.
+        let x = Tensor::from_slice(&[1.0f32, -1.0, 2.0, 3.0, -4.0, 5.0, 6.0, 7.0]).view([2, 4]);
+        close(
+            &vals(&split_star(&x, Mode::Star, Act::Relu)),
+            &[2.0, 0.0, 0.0, 35.0],
+        );
+        close(
+            &vals(&split_star(&x, Mode::Sum, Act::Relu)),
+            &[3.0, 3.0, 6.0, 12.0],
+        );
+    }
+
+    #[test]
+    fn serde_names_are_snake_case() {
+        assert_eq!(serde_json::to_string(&Mode::StarBoth).unwrap(), "\"star_both\"");
+        assert_eq!(serde_json::to_string(&Act::LeakyRelu).unwrap(), "\"leaky_relu\"");
+        let m: Mode = serde_json::from_str("\"star_after\"").unwrap();
+        assert_eq!(m, Mode::StarAfter);
+        let a: Act = serde_json::from_str("\"relu6\"").unwrap();
+        assert_eq!(a, Act::Relu6);
+        assert_eq!(serde_json::from_str::<Mode>("\"mul\"").unwrap(), Mode::Star);
+        assert!(serde_json::from_str::<Mode>("\"product\"").is_err());
+        assert_eq!(Mode::StarAfter.to_string(), "star_after");
+        assert_eq!(Act::None.to_string(), "none");
+    }
+}
