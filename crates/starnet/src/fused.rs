@@ -1,0 +1,160 @@
+//! Inference StarNet with every BatchNorm folded away (`StarNet::fuse`).
+//!
+//! Eval-mode BN is a per-channel affine map `y = s * (x - mean) + beta`, `s = gamma / sqrt(var + eps)`,
+//! so after a conv it folds into that conv: `W' = s W`, `b' = s (b - mean) + beta`. Folded: the stem,
+//! every downsampler, every block's `dwconv` and `g`. The head BN comes *before* global average pooling
+//! and the Linear; pooling is linear and commutes with a per-channel affine map, so the BN folds into
+//! the classifier: `W' = W diag(s)`, `b' = W (beta - s mean) + b`. Nothing BN-shaped is left.
+//!
+//! Also for speed: `f1` and `f2` read the same input, so they run as one 1x1 conv with `2 r d` outputs
+//! whose halves are then merged.
+
+use crate::model::{Act, Conv, ConvBn, Mode, StarNet};
+use tch::{Kind, Tensor, nn};
+
+/// A conv with its BN (if any) folded in; detached copies, no autograd.
+fn fold(c: &ConvBn) -> Conv {
+    let (w, b) = (c.conv.weight.detach().copy(), c.conv.bias.detach().copy());
+    let (weight, bias) = match &c.bn {
+        Some(bn) => {
+            let (s, t) = bn_affine(bn);
+            (&w * s.view([-1, 1, 1, 1]), &b * &s + t)
+        }
+        None => (w, b),
+    };
+    Conv {
+        weight,
+        bias,
+        stride: c.conv.stride,
+        padding: c.conv.padding,
+        groups: c.conv.groups,
+    }
+}
+
+/// Eval-mode BN as `y = s * x + t`.
+fn bn_affine(bn: &nn::BatchNorm) -> (Tensor, Tensor) {
+    let eps = 1e-5; // nn::BatchNormConfig's default, the only one StarNet uses (= PyTorch's).
+    let gamma = bn
+        .ws
+        .as_ref()
+        .map(Tensor::detach)
+        .unwrap_or_else(|| bn.running_var.ones_like());
+    let beta = bn
+        .bs
+        .as_ref()
+        .map(Tensor::detach)
+        .unwrap_or_else(|| bn.running_mean.zeros_like());
+    let s = gamma / (bn.running_var.detach() + eps).sqrt();
+    let t = beta - &s * bn.running_mean.detach();
+    (s, t)
+}
+
+#[derive(Debug)]
+struct FusedBlock {
+    dwconv: Conv,
+    /// `f1` and `f2` stacked along the output channels: one conv, then split in halves.
+    f12: Conv,
+    hidden: i64,
+    g: Conv,
+    dwconv2: Conv,
+    mode: Mode,
+    act: Act,
+}
+
+impl FusedBlock {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let y = self.f12.forward(&self.dwconv.forward(x));
+        let x1 = y.narrow(1, 0, self.hidden);
+        let x2 = y.narrow(1, self.hidden, self.hidden);
+        let y = demonet::star::star(&x1, &x2, self.mode, self.act);
+        x + self.dwconv2.forward(&self.g.forward(&y))
+    }
+}
+
+/// The BN-folded inference network returned by [`StarNet::fuse`]. Its logits equal the source
+/// network's eval-mode logits up to float rounding; it has no training mode and no VarStore.
+#[derive(Debug)]
+pub struct FusedStarNet {
+    stem: Conv,
+    stem_act: Act,
+    stages: Vec<(Conv, Vec<FusedBlock>)>,
+    head_weight: Tensor,
+    head_bias: Tensor,
+}
+
+impl StarNet {
+    /// Folds every BatchNorm (eval-mode statistics) into the preceding conv, and the head BN into
+    /// the classifier. The result does not share storage with `self`.
+    pub fn fuse(&self) -> FusedStarNet {
+        tch::no_grad(|| {
+            let stages = self
+                .stages
+                .iter()
+                .map(|stage| {
+                    let blocks = stage
+                        .blocks
+                        .iter()
+                        .map(|b| {
+                            let f1 = fold(&b.f1);
+                            let f2 = fold(&b.f2);
+                            let hidden = f1.weight.size()[0];
+                            let f12 = Conv {
+                                weight: Tensor::cat(&[&f1.weight, &f2.weight], 0),
+                                bias: Tensor::cat(&[&f1.bias, &f2.bias], 0),
+                                ..f1
+                            };
+                            FusedBlock {
+                                dwconv: fold(&b.dwconv),
+                                f12,
+                                hidden,
+                                g: fold(&b.g),
+                                dwconv2: fold(&b.dwconv2),
+                                mode: b.mode,
+                                act: b.act,
+                            }
+                        })
+                        .collect();
+                    (fold(&stage.down), blocks)
+                })
+                .collect();
+            let (s, t) = bn_affine(&self.norm);
+            let w = self.head.ws.detach();
+            let b = match &self.head.bs {
+                Some(b) => b.detach(),
+                None => Tensor::zeros([w.size()[0]], (w.kind(), w.device())),
+            };
+            let head_bias = w.matmul(&t) + b;
+            let head_weight = &w * s.view([1, -1]);
+            FusedStarNet {
+                stem: fold(&self.stem),
+                stem_act: self.config.stem_act,
+                stages,
+                head_weight,
+                head_bias,
+            }
+        })
+    }
+}
+
+impl FusedStarNet {
+    /// Logits `N x num_classes` for `N x C x H x W` float input (no autograd).
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        tch::no_grad(|| {
+            let mut x = self.stem_act.apply(&self.stem.forward(x));
+            for (down, blocks) in &self.stages {
+                x = down.forward(&x);
+                for block in blocks {
+                    x = block.forward(&x);
+                }
+            }
+            let pooled = x.mean_dim(&[-2i64, -1][..], false, None::<Kind>);
+            pooled.linear(&self.head_weight, Some(&self.head_bias))
+        })
+    }
+}
+
+impl tch::nn::Module for FusedStarNet {
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        FusedStarNet::forward(self, xs)
+    }
+}
