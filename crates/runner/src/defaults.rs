@@ -1,0 +1,59 @@
+//! `runner config --defaults`: every section of every kind with its default values, as TOML.
+//!
+//! The defaults live where the types are (`Default` impls, documented field by field):
+//! `[experiment]`/`[output]` in `config.rs`, `[model]` in demonet/starnet, `[data]` in
+//! `training::data::DataSpec`, `[train]` in `training::TrainConfig`, `[implicit_dim]` in star-math.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::config::OutputSection;
+use crate::kinds::{self, KindName};
+
+pub fn toml(only: Option<KindName>) -> Result<String> {
+    let mut out = String::from(
+        "# starlab runner: config defaults (a field left out of a config takes the value shown).\n\
+         # [sweep] has no default: `field = [v1, v2]` runs one run per value (grid over all fields).\n",
+    );
+    for kind in KindName::ALL.into_iter().filter(|k| only.is_none_or(|o| o == *k)) {
+        let _ = writeln!(
+            out,
+            "\n# ---------------- kind = \"{}\" ----------------",
+            kind.as_str()
+        );
+        let mut doc = serde_json::Map::new();
+        doc.insert(
+            "experiment".into(),
+            json!({ "name": "my_experiment", "kind": kind, "description": "" }),
+        );
+        if let Value::Object(sections) = kinds::kind(kind).defaults() {
+            doc.extend(sections);
+        }
+        let mut output = serde_json::to_value(OutputSection::default())?;
+        if let Value::Object(m) = &mut output {
+            m.remove("dir");
+            m.remove("x");
+            m.remove("group");
+        }
+        doc.insert("output".into(), output);
+        out.push_str(&toml::to_string(&strip_nulls(Value::Object(doc)))?);
+        out.push_str("# [output] dir (default results/<name>), x and group (default: chosen from the sweep) are unset.\n");
+    }
+    Ok(out)
+}
+
+/// TOML has no null: an unset optional field is simply left out.
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}

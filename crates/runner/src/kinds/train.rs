@@ -1,0 +1,338 @@
+//! `kind = "train"`: build a model from `[model]`, load `[data]`, train with `[train]`.
+//!
+//! `[model] arch` picks the network: `demonet` (default; every other `[model]` field is a
+//! `demonet::Config` field) or `starnet` (`starnet::Config` fields: base_dim, depths, ...).
+//! The model's input channels and classes must match the data: a mismatch is an error, not a
+//! silent fix, so that a config states exactly what it trains.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tch::nn;
+use toml::Spanned;
+use toml::de::{DeValue, ValueDeserializer};
+use training::data::{DataSpec, Dataset, Split};
+use training::{EpochMetrics, Observer, RunInfo, RunOptions, StepInfo, TrainConfig, TrainRecord};
+
+use super::{Kind, RunContext, RunOutcome, best_of, canonical_typed, check_typed, from_config};
+use crate::progress::RunProgress;
+
+/// `[model]` of a training run: the architecture and its knobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "arch", rename_all = "snake_case")]
+pub enum ModelConfig {
+    Demonet(demonet::Config),
+    Starnet(starnet::Config),
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig::Demonet(demonet::Config::default())
+    }
+}
+
+const ARCHS: &[&str] = &["demonet", "starnet"];
+
+impl ModelConfig {
+    fn in_chans(&self) -> i64 {
+        match self {
+            ModelConfig::Demonet(c) => c.in_chans,
+            ModelConfig::Starnet(c) => c.in_chans,
+        }
+    }
+    fn num_classes(&self) -> i64 {
+        match self {
+            ModelConfig::Demonet(c) => c.num_classes,
+            ModelConfig::Starnet(c) => c.num_classes,
+        }
+    }
+}
+
+/// The sections of a `train` config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainSections {
+    pub model: ModelConfig,
+    pub data: DataSpec,
+    pub train: TrainConfig,
+}
+
+pub struct Train;
+
+/// Validates `[model]` with spans: `arch` picks the struct, the other keys must be its fields.
+pub fn check_model(value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
+    let span = value.span();
+    let DeValue::Table(mut table) = value.into_inner() else {
+        return check_typed::<ModelConfig>(Spanned::new(span, DeValue::Boolean(false)));
+    };
+    let arch = match table.remove("arch") {
+        None => "demonet".to_string(),
+        Some(a) => match a.get_ref().as_str() {
+            Some(s) if ARCHS.contains(&s) => s.to_string(),
+            _ => {
+                // Let serde phrase it ("unknown variant `x`, expected one of ..."), at `arch`'s span.
+                let mut one = toml::de::DeTable::new();
+                one.insert(Spanned::new(a.span(), "arch".into()), a);
+                return ModelConfig::deserialize(ValueDeserializer::from(Spanned::new(
+                    span,
+                    DeValue::Table(one),
+                )))
+                .map(|_| ());
+            }
+        },
+    };
+    let rest = Spanned::new(span, DeValue::Table(table));
+    match arch.as_str() {
+        "starnet" => check_typed::<starnet::Config>(rest),
+        _ => check_typed::<demonet::Config>(rest),
+    }
+}
+
+/// Inserts the default `arch` so that serde's tagged enum sees one.
+pub fn default_arch(sections: &mut Value, arch: &str) {
+    if let Some(Value::Object(model)) = sections.get_mut("model") {
+        model.entry("arch").or_insert_with(|| json!(arch));
+    }
+}
+
+impl Kind for Train {
+    fn sections(&self) -> &'static [&'static str] {
+        &["model", "data", "train"]
+    }
+
+    fn check_section(&self, section: &str, value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
+        match section {
+            "model" => check_model(value),
+            "data" => check_typed::<DataSpec>(value),
+            _ => check_typed::<TrainConfig>(value),
+        }
+    }
+
+    fn canonical(&self, mut sections: Value) -> Result<Value, String> {
+        default_arch(&mut sections, "demonet");
+        canonical_typed::<TrainSections>(sections)
+    }
+
+    fn defaults(&self) -> Value {
+        serde_json::to_value(TrainSections::default()).unwrap_or_default()
+    }
+
+    fn execute(&self, config: &Value, ctx: &RunContext) -> Result<RunOutcome> {
+        let cfg: TrainSections = from_config(config)?;
+        let t0 = Instant::now();
+        let data = load_cached(&cfg.data)?;
+        let data_s = t0.elapsed().as_secs_f64();
+        check_fit(&cfg.model, &data)?;
+        let seed = cfg.train.seed;
+        let (vs, model, model_s) = build(ctx.device, seed, |p| -> Result<Box<dyn nn::ModuleT>> {
+            Ok(match &cfg.model {
+                ModelConfig::Demonet(c) => Box::new(demonet::DemoNet::new(p, c)?),
+                ModelConfig::Starnet(c) => Box::new(starnet::model::StarNet::new(p, c)?),
+            })
+        })?;
+        let loader = data.loader(cfg.train.batch_size, true, seed);
+        let (train_split, test_split) = on_device(&data, ctx.device);
+        let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0);
+        let result = training::train(
+            model.as_ref(),
+            &vs,
+            &train_split,
+            &test_split,
+            &loader,
+            &cfg.train,
+            &mut observer,
+            &RunOptions::default(),
+        );
+        let mut timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
+        if let Some(first) = observer.first_step_s {
+            timings.insert("first_step_s".to_string(), first);
+        }
+        outcome(result, timings)
+    }
+}
+
+/// Turns the loop's record into an outcome; a run stopped by a NaN keeps its epochs.
+pub fn outcome(
+    result: std::result::Result<TrainRecord, training::TrainError>,
+    timings: BTreeMap<String, f64>,
+) -> Result<RunOutcome> {
+    let (record, stopped) = match result {
+        Ok(r) => (r, None),
+        Err(e) if !e.record.epochs.is_empty() => (e.record, Some(e.message)),
+        Err(e) => bail!("training failed before the first epoch ended: {}", e.message),
+    };
+    let epochs: Vec<BTreeMap<String, f64>> = record.epochs.iter().map(epoch_metrics).collect();
+    let final_metrics = epochs.last().cloned().unwrap_or_default();
+    let mut best = best_of(&epochs);
+    best.remove("train_s");
+    Ok(RunOutcome {
+        final_metrics,
+        best,
+        other: BTreeMap::from([("params".to_string(), record.params as f64)]),
+        samples_per_s: Some(record.train_img_per_s),
+        stopped: stopped.or(record.stopped),
+        timings,
+        extra: Value::Null,
+        epochs,
+    })
+}
+
+/// One epoch as flat metrics: `top1`/`top5`/`loss` are on the evaluation split.
+pub fn epoch_metrics(m: &EpochMetrics) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::from([
+        ("epoch".to_string(), m.epoch as f64),
+        ("lr".to_string(), m.lr),
+        ("train_loss".to_string(), m.train_loss),
+        ("train_top1".to_string(), m.train_top1),
+        ("loss".to_string(), m.eval_loss),
+        ("top1".to_string(), m.eval_top1),
+        ("train_s".to_string(), m.train_s),
+        ("img_per_s".to_string(), m.train_img_per_s),
+    ]);
+    if let Some(t5) = m.eval_top5 {
+        out.insert("top5".to_string(), t5);
+    }
+    out
+}
+
+/// Errors when the model's input or output does not fit the data.
+pub fn check_fit(model: &ModelConfig, data: &Dataset) -> Result<()> {
+    if model.in_chans() != data.channels {
+        bail!(
+            "[model] in_chans = {} but [data] {} gives {} channel(s); set model.in_chans = {} (or data.channels)",
+            model.in_chans(),
+            data.name,
+            data.channels,
+            data.channels
+        );
+    }
+    if model.num_classes() != data.num_classes {
+        bail!(
+            "[model] num_classes = {} but [data] {} has {} classes; set model.num_classes = {}",
+            model.num_classes(),
+            data.name,
+            data.num_classes,
+            data.num_classes
+        );
+    }
+    Ok(())
+}
+
+/// Seeds tch's global RNG and builds the model, holding a lock so that concurrent runs
+/// (`--jobs`) each draw their initial weights from their own seed only.
+pub fn build<M>(
+    device: tch::Device,
+    seed: u64,
+    make: impl FnOnce(&nn::Path) -> Result<M>,
+) -> Result<(nn::VarStore, M, f64)> {
+    static INIT: Mutex<()> = Mutex::new(());
+    let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+    let t = Instant::now();
+    tch::manual_seed(seed as i64);
+    let vs = nn::VarStore::new(device);
+    let model = make(&vs.root())?;
+    Ok((vs, model, t.elapsed().as_secs_f64()))
+}
+
+/// Both splits on `device` (shallow copies on the CPU).
+pub fn on_device(data: &Dataset, device: tch::Device) -> (Split, Split) {
+    (data.train.to_device(device), data.test.to_device(device))
+}
+
+/// Data sets stay loaded for the life of the process: a sweep's runs share one `[data]`.
+pub fn load_cached(spec: &DataSpec) -> Result<Dataset> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Dataset>>> = OnceLock::new();
+    let key = serde_json::to_string(spec)?;
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if !cache.contains_key(&key) {
+        let data = training::data::load(spec).map_err(|e| anyhow::anyhow!("[data]: {e}"))?;
+        cache.insert(key.clone(), data);
+    }
+    Ok(shallow(&cache[&key]))
+}
+
+fn shallow(d: &Dataset) -> Dataset {
+    let split = |s: &Split| Split {
+        x: s.x.shallow_clone(),
+        y: s.y.shallow_clone(),
+        num_classes: s.num_classes,
+    };
+    Dataset {
+        name: d.name,
+        train: split(&d.train),
+        test: split(&d.test),
+        num_classes: d.num_classes,
+        channels: d.channels,
+        image_size: d.image_size,
+        class_names: d.class_names.clone(),
+        origin: d.origin.clone(),
+        normalize: d.normalize.clone(),
+        augment: d.augment,
+    }
+}
+
+/// The loop's observer: forwards to the run's progress bar or log, and times the first step.
+pub struct Progress<'a> {
+    progress: &'a RunProgress,
+    batch: i64,
+    started: Instant,
+    epoch_started: Instant,
+    epochs: usize,
+    pub first_step_s: Option<f64>,
+}
+
+impl<'a> Progress<'a> {
+    pub fn new(progress: &'a RunProgress, batch: i64, started: Instant) -> Self {
+        Progress {
+            progress,
+            batch,
+            started,
+            epoch_started: Instant::now(),
+            epochs: 0,
+            first_step_s: None,
+        }
+    }
+}
+
+impl Observer for Progress<'_> {
+    fn on_start(&mut self, info: &RunInfo) {
+        self.epochs = info.epochs;
+        self.progress.set_epochs(info.epochs as u64);
+        self.epoch_started = Instant::now();
+    }
+
+    fn on_step(&mut self, step: &StepInfo) {
+        if self.first_step_s.is_none() {
+            self.first_step_s = Some(self.started.elapsed().as_secs_f64());
+        }
+        if step.step == 0 {
+            self.epoch_started = Instant::now();
+        }
+        let seen = ((step.step + 1) as i64 * self.batch) as f64;
+        let rate = seen / self.epoch_started.elapsed().as_secs_f64().max(1e-9);
+        if let Some(loss) = step.loss {
+            self.progress
+                .step(step.epoch, step.step, step.steps_per_epoch, loss, rate);
+        }
+    }
+
+    fn on_epoch(&mut self, m: &EpochMetrics) {
+        let shown: BTreeMap<String, f64> = [
+            ("train_loss", m.train_loss),
+            ("val_loss", m.eval_loss),
+            ("val_top1", m.eval_top1),
+            ("img_per_s", m.train_img_per_s),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        self.progress.epoch(m.epoch, self.epochs, &shown);
+    }
+}

@@ -1,0 +1,337 @@
+//! `runner`: the command line. Each subcommand is a thin shell over the library: `config.rs`
+//! parses, `sweep.rs` expands, `execute.rs` runs, `summary.rs` averages and draws, `check.rs`
+//! compares, `slurm.rs` writes array jobs, `describe.rs` / `predict.rs` wrap the model crates.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use runner::config::{Experiment, Override};
+use runner::execute::{self, ExecOptions};
+use runner::{check, defaults, describe, predict, slurm, summary, sweep};
+use training::device::DeviceChoice;
+
+const EXAMPLES: &str = "\
+Examples:
+  runner configs/demonet_width.toml                 run a whole sweep (same as `runner run ...`)
+  runner run configs/demonet_width.toml --jobs 2    two runs at a time, threads split between them
+  runner plan configs/demonet_width.toml            list the runs (index, id, point, done?)
+  runner run configs/demonet_width.toml --index 3   only run 3 (what a Slurm array task does)
+  runner summarize results/demonet_width            merge run records into summary.json + plots
+  runner check results/ci_regression                rerun and compare with the committed summary
+  runner slurm configs/demonet_width.toml           write an sbatch --array script
+  runner config --defaults --kind train             every field and its default, as TOML
+  runner describe demonet --width 96 --depth 12     parameters and MACs
+  runner predict --model starnet_s1 --weights model.safetensors cat.jpg";
+
+#[derive(Parser)]
+#[command(name = "runner", version, about = "starlab's experiment runner: a TOML config in, results (JSON) and plots out.", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every run of a config that is not done yet, then write summary.json and plots.
+    #[command(after_help = "\
+Examples:
+  runner run configs/demonet_width.toml
+  runner run configs/demonet_width.toml --jobs 2 --threads 2 --device cpu
+  runner run configs/ci_regression.toml --results /tmp/ci --force
+  runner run configs/demonet_width.toml --index 0     one run only (no summary)
+  runner run configs/demonet_width.toml --override train.epochs=1
+
+A run whose record (results/<name>/runs/<id>.json) exists and is complete is skipped, so
+rerunning an interrupted sweep finishes it. The id hashes the run's resolved config.")]
+    Run(RunArgs),
+    /// List the runs of a config: index, id, point and whether its record exists.
+    #[command(
+        after_help = "Example:\n  runner plan configs/demonet_width.toml\n  runner plan configs/demonet_width.toml --json"
+    )]
+    Plan {
+        config: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print the plan as JSON (index, id, point, config).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge the run records of a results folder into summary.json and draw the plots.
+    #[command(
+        after_help = "Example:\n  runner summarize results/demonet_width\n\nReads results/<name>/config.toml (saved by `run`) to know which runs belong to it."
+    )]
+    Summarize {
+        /// A results folder (holding config.toml and runs/).
+        results: PathBuf,
+    },
+    /// Rerun a results folder's config (or read fresh results) and compare with its summary.
+    #[command(after_help = "\
+Examples:
+  runner check results/ci_regression
+  runner check results/ci_regression --fresh /tmp/ci_fresh
+  runner check results/ci_regression --override model.mode=sum     (must fail: sabotage)
+
+Compares the mean of each metric named in [output.check] (metric = tolerance) point by point.
+Exits 1 when a metric differs by more than its tolerance or a point is missing.")]
+    Check(CheckArgs),
+    /// Write an `sbatch --array` script: one array task per run, all into one results folder.
+    #[command(after_help = "\
+Example:
+  runner slurm configs/demonet_width.toml --out sweep.sbatch --cpus-per-task 2
+  sbatch sweep.sbatch && (wait) && runner summarize results/demonet_width")]
+    Slurm(SlurmArgs),
+    /// Print the config defaults.
+    #[command(after_help = "Examples:\n  runner config --defaults\n  runner config --defaults --kind moons")]
+    Config {
+        /// Print every section with its default values, as TOML.
+        #[arg(long, required = true)]
+        defaults: bool,
+        /// Only this kind (train, moons, implicit_dim, latency).
+        #[arg(long)]
+        kind: Option<runner::kinds::KindName>,
+    },
+    /// Parameters and MACs of a model: `demonet` with its knobs, or a StarNet variant.
+    #[command(after_help = "\
+Examples:
+  runner describe demonet --width 96 --depth 12 --patch 16 --in-chans 3 --num-classes 1000 --img-size 224
+  runner describe demonet --width 64 --patch 4 --in-chans 1 --num-classes 10 --img-size 28 --json
+  runner describe starnet_s1
+  runner describe starnet_s4 --img-size 256 --json")]
+    Describe(describe::DescribeArgs),
+    /// Classify images (or .npy tensors) with a StarNet and ImageNet weights.
+    #[command(after_help = "\
+Examples:
+  runner predict --model starnet_s1 --weights model.safetensors cat.jpg dog.png
+  runner predict --model starnet_s1 --weights model.safetensors batch.npy --logits-out logits.npy
+
+Weights: timm's model.safetensors for starnet_s1.in1k (Hugging Face timm/starnet_s1.in1k).
+Images get ImageNet preprocessing (bicubic resize, center crop 0.875, ImageNet mean/std);
+.npy inputs are float32 N x 3 x H x W, used as they are.")]
+    Predict(predict::PredictArgs),
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// Results folder (default: [output] dir, else results/<experiment.name>).
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Change a field of every run after the sweep, e.g. `train.epochs=1` (repeatable).
+    #[arg(long = "override", value_name = "SECTION.FIELD=VALUE")]
+    overrides: Vec<Override>,
+}
+
+#[derive(Args, Clone)]
+struct ExecArgs {
+    /// Runs at a time. On CPU the threads are split between them.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// cpu, cuda or auto (CUDA when libtorch sees a GPU).
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// CPU threads in all (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Plain log lines instead of progress bars (the default when not on a terminal or CI=true).
+    #[arg(long)]
+    no_bars: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    config: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    exec: ExecArgs,
+    /// Rerun runs whose records already exist.
+    #[arg(long)]
+    force: bool,
+    /// Only the run with this index (see `runner plan`); no summary is written.
+    #[arg(long)]
+    index: Option<usize>,
+    /// Skip the plots (summary.json is still written).
+    #[arg(long)]
+    no_plots: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Results folder with config.toml and summary.json (the committed results).
+    results: PathBuf,
+    /// Compare with the results in this folder instead of rerunning.
+    #[arg(long)]
+    fresh: Option<PathBuf>,
+    /// Change a field of every rerun (e.g. model.mode=sum to see the check fail).
+    #[arg(long = "override", value_name = "SECTION.FIELD=VALUE")]
+    overrides: Vec<Override>,
+    /// Keep the rerun's results here instead of a temporary folder.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+    #[command(flatten)]
+    exec: ExecArgs,
+}
+
+#[derive(Args)]
+struct SlurmArgs {
+    config: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    opts: slurm::SlurmOptions,
+    /// Where to write the script (default: <results>/slurm/sweep.sbatch).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    // `runner configs/x.toml ...` is `runner run configs/x.toml ...`.
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.get(1)
+        && (first.ends_with(".toml") || Path::new(first).is_file())
+    {
+        args.insert(1, "run".to_string());
+    }
+    let cli = Cli::parse_from(args);
+    init_logging();
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .init();
+}
+
+fn load(config: &Path, overrides: &[Override]) -> Result<Experiment> {
+    let mut exp = Experiment::load(config)?;
+    exp.overrides = overrides.to_vec();
+    Ok(exp)
+}
+
+fn exec_options(results: PathBuf, exec: &ExecArgs) -> ExecOptions {
+    let mut opts = ExecOptions::new(results);
+    opts.jobs = exec.jobs.max(1);
+    opts.device = exec.device;
+    opts.threads = exec.threads;
+    opts.bars &= !exec.no_bars;
+    opts
+}
+
+fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run(a) => {
+            let exp = load(&a.config, &a.common.overrides)?;
+            let plan = sweep::plan(&exp)?;
+            let results = exp.results_dir(a.common.results.as_deref());
+            let mut opts = exec_options(results.clone(), &a.exec);
+            opts.force = a.force;
+            let runs = match a.index {
+                Some(i) => {
+                    let Some(spec) = plan.get(i) else {
+                        bail!(
+                            "--index {i}: the plan has {} runs (0..={})",
+                            plan.len(),
+                            plan.len().saturating_sub(1)
+                        )
+                    };
+                    std::slice::from_ref(spec)
+                }
+                None => &plan[..],
+            };
+            let report = execute::execute(&exp, runs, &opts)?;
+            if a.index.is_none() {
+                let s = summary::write(&exp, &plan, &results, !a.no_plots)?;
+                eprintln!("{}", s.describe(&results));
+            }
+            execute::fail_on_errors(&report)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan { config, common, json } => {
+            let exp = load(&config, &common.overrides)?;
+            let plan = sweep::plan(&exp)?;
+            let results = exp.results_dir(common.results.as_deref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                print!("{}", summary::plan_table(&exp, &plan, &results));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summarize { results } => {
+            let exp = summary::load_saved(&results)?;
+            let plan = sweep::plan(&exp)?;
+            let s = summary::write(&exp, &plan, &results, true)?;
+            eprintln!("{}", s.describe(&results));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(a) => {
+            let committed = summary::load_saved(&a.results)?;
+            let fresh_dir = match &a.fresh {
+                Some(dir) => dir.clone(),
+                None => {
+                    let mut exp = committed.clone();
+                    exp.overrides.extend(a.overrides.iter().cloned());
+                    check::rerun(&exp, a.keep.as_deref(), &exec_options(PathBuf::new(), &a.exec))?
+                }
+            };
+            let report = check::compare(&committed, &a.results, &fresh_dir)?;
+            print!("{}", report.table());
+            if report.passed() {
+                println!(
+                    "check passed: {} metric(s) at {} point(s) within tolerance",
+                    report.compared(),
+                    report.points()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("check FAILED: {}", report.failures().join("; "));
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Slurm(a) => {
+            let exp = load(&a.config, &a.common.overrides)?;
+            let plan = sweep::plan(&exp)?;
+            let results = exp.results_dir(a.common.results.as_deref());
+            let out = a
+                .out
+                .unwrap_or_else(|| results.join("slurm").join("sweep.sbatch"));
+            let script = slurm::script(&a.config, &exp, plan.len(), &results, &a.opts)
+                .context("writing the sbatch script")?;
+            runner::results::write_atomic(&out, script.as_bytes())?;
+            println!("{}", out.display());
+            eprintln!(
+                "wrote an array of {} tasks; submit with `sbatch {}`, then `runner summarize {}`",
+                plan.len(),
+                out.display(),
+                results.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { defaults: _, kind } => {
+            print!("{}", defaults::toml(kind)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Describe(a) => {
+            describe::run(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict(a) => {
+            predict::run(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
