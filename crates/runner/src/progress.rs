@@ -46,7 +46,7 @@ impl Progress {
 
     /// A handle for one run; `label` says which point it is.
     pub fn start_run(&self, index: usize, label: &str) -> RunProgress {
-        let name = format!("run {}/{} [{label}]", index + 1, self.total);
+        let name = format!("run {index} [{label}]");
         let bar = self.bars.as_ref().map(|(multi, _)| {
             let bar = multi.add(ProgressBar::new(1));
             bar.set_style(

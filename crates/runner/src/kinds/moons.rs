@@ -243,9 +243,19 @@ pub fn draw_boundaries(
             m.get(k)
                 .map_or_else(|| "-".to_string(), |v| format!("{:.0}%", v * 100.0))
         };
-        let label = spec.label(exp);
+        // Short: values only ("star relu, seed 0"), the panels are narrow.
+        let label = exp
+            .axes
+            .iter()
+            .filter_map(|a| {
+                let v = spec.point.get(&a.key)?;
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                Some(if a.is_seed() { format!("seed {v}") } else { v })
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         let title = format!(
-            "{label}: net {} | svm poly {}, rbf {}",
+            "{label}: net {}, poly {}, rbf {}",
             pct("best_train_top1"),
             pct("svm_poly_top1"),
             pct("svm_rbf_top1")
