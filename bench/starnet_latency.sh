@@ -21,8 +21,9 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 COMMON=(--threads "$THREADS" --img 224 --warmup "$WARMUP" --runs "$RUNS")
 
-cargo build -q --release -p starnet --example starnet_latency
-BIN=${CARGO_TARGET_DIR:-target}/release/examples/starnet_latency
+# The dev profile: deps (tch) at opt-level 2, and the time is spent in libtorch kernels anyway.
+cargo build -q -p starnet --example starnet_latency
+BIN=${CARGO_TARGET_DIR:-target}/debug/examples/starnet_latency
 # Interleave implementations per model so slow drifts in machine load hit all of them alike.
 for m in s050 s1 s4; do
   modes=star; case $m in s1|s4) modes=star,sum ;; esac

@@ -2,7 +2,7 @@
 //! then the mean of timed runs). Prints one JSON object per measurement; `bench/starnet_latency.sh`
 //! runs it next to timm eager and ONNX Runtime (`bench/peers/starnet_latency.py`) and prints a table.
 //!
-//!   cargo run --release -p starnet --example starnet_latency -- \
+//!   cargo run -p starnet --example starnet_latency -- \
 //!       [--models s050,s1,s4] [--modes star,sum] [--threads 2] [--img 224] [--warmup 50] [--runs 500]
 
 use anyhow::{Context, Result, bail};

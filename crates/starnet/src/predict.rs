@@ -199,3 +199,35 @@ pub fn write_logits(logits: &Tensor, path: impl AsRef<Path>) -> Result<()> {
         .write_npy(path)
         .with_context(|| format!("cannot write logits to {}", path.display()))
 }
+
+/// A ready-to-run ImageNet classifier: a named variant, its weights, BN folded.
+#[derive(Debug)]
+pub struct Classifier {
+    config: crate::Config,
+    net: crate::FusedStarNet,
+}
+
+impl Classifier {
+    /// `Config::from_name(model)`, build, [`crate::weights::load`] (checked tensor by tensor), fuse.
+    pub fn load(model: &str, weights: impl AsRef<Path>) -> Result<Classifier> {
+        let config = crate::Config::from_name(model)?;
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let net = crate::StarNet::new(&vs.root(), &config)?;
+        crate::weights::load(&vs, weights)?;
+        Ok(Classifier {
+            net: net.fuse(),
+            config,
+        })
+    }
+
+    /// Logits `N x num_classes` of an `N x in_chans x H x W` float batch.
+    pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        let size = x.size();
+        ensure!(
+            size.len() == 4 && size[1] == self.config.in_chans,
+            "input must be N x {} x H x W, found {size:?}",
+            self.config.in_chans
+        );
+        Ok(self.net.forward(&x.to_kind(Kind::Float)))
+    }
+}

@@ -127,3 +127,16 @@ fn ablation_switches_change_the_network_and_survive_fusion() {
         );
     }
 }
+
+/// The runner's `predict` path: name + weights file -> fused classifier -> timm's logits.
+#[test]
+fn classifier_loads_timm_weights_by_name() {
+    let c = case("starnet_s1");
+    let clf = starnet::predict::Classifier::load("starnet_s1", &c.weights).unwrap();
+    let d = max_abs_diff(&clf.logits(&c.input).unwrap(), &c.logits);
+    assert!(d <= TOL, "classifier logits differ from timm's by {d:e}");
+    let bad = clf.logits(&c.input.narrow(1, 0, 2)).unwrap_err().to_string();
+    assert!(bad.contains("input must be N x 3 x H x W"), "{bad}");
+    let wrong = starnet::predict::Classifier::load("starnet_s2", &c.weights).unwrap_err();
+    assert!(format!("{wrong:#}").contains("expected shape"), "{wrong:#}");
+}
