@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use tch::Tensor;
 
 use super::Split;
@@ -46,7 +47,7 @@ pub fn parse_cifar(bytes: &[u8], path: &Path) -> Result<CifarRecords> {
     if bytes.is_empty() {
         return Err(DataError::invalid(path, "empty file: no CIFAR-10 records"));
     }
-    if bytes.len() % RECORD != 0 {
+    if !bytes.len().is_multiple_of(RECORD) {
         return Err(DataError::invalid(
             path,
             format!(
@@ -110,7 +111,7 @@ pub fn find_cifar_dir(dir: &Path) -> std::result::Result<PathBuf, String> {
 /// Loads the training and test splits from a folder with the six batch files.
 pub fn load_cifar_dir(dir: &Path) -> Result<(Split, Split)> {
     let read_all = |files: Vec<PathBuf>| -> Result<Split> {
-        let parts = rayon_map(&files, |p| read_cifar(p))?;
+        let parts: Vec<CifarRecords> = files.par_iter().map(|p| read_cifar(p)).collect::<Result<_>>()?;
         let mut all = CifarRecords::default();
         for p in parts {
             all.pixels.extend_from_slice(&p.pixels);
@@ -134,9 +135,4 @@ pub fn records_split(records: &CifarRecords) -> Split {
         y,
         num_classes: NUM_CLASSES as i64,
     }
-}
-
-fn rayon_map<T: Send>(paths: &[PathBuf], f: impl Fn(&Path) -> Result<T> + Sync) -> Result<Vec<T>> {
-    use rayon::prelude::*;
-    paths.par_iter().map(|p| f(p)).collect()
 }
