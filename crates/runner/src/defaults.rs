@@ -23,13 +23,13 @@ pub fn toml(only: Option<KindName>) -> Result<String> {
             "\n# ---------------- kind = \"{}\" ----------------",
             kind.as_str()
         );
-        let mut doc = serde_json::Map::new();
-        doc.insert(
-            "experiment".into(),
+        let mut sections = vec![(
+            "experiment",
             json!({ "name": "my_experiment", "kind": kind, "description": "" }),
-        );
-        if let Value::Object(sections) = kinds::kind(kind).defaults() {
-            doc.extend(sections);
+        )];
+        let own = kinds::kind(kind).defaults();
+        for name in kinds::kind(kind).sections() {
+            sections.push((name, own.get(*name).cloned().unwrap_or_default()));
         }
         let mut output = serde_json::to_value(OutputSection::default())?;
         if let Value::Object(m) = &mut output {
@@ -37,8 +37,13 @@ pub fn toml(only: Option<KindName>) -> Result<String> {
             m.remove("x");
             m.remove("group");
         }
-        doc.insert("output".into(), output);
-        out.push_str(&toml::to_string(&strip_nulls(Value::Object(doc)))?);
+        sections.push(("output", output));
+        // One section at a time, in the order a config is usually written.
+        for (name, value) in sections {
+            let one = json!({ name: strip_nulls(value) });
+            out.push_str(&toml::to_string(&one)?);
+            out.push('\n');
+        }
         out.push_str("# [output] dir (default results/<name>), x and group (default: chosen from the sweep) are unset.\n");
     }
     Ok(out)

@@ -186,6 +186,12 @@ struct SlurmArgs {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, stop silently when stdout is a closed pipe (`runner plan x | head`);
+    // Rust's default (ignore SIGPIPE) turns that into a panic in println!.
+    // SAFETY: sets the default disposition of one signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // `runner configs/x.toml ...` is `runner run configs/x.toml ...`.
     let mut args: Vec<String> = std::env::args().collect();
     if let Some(first) = args.get(1)
@@ -281,6 +287,12 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Check(a) => {
             let committed = summary::load_saved(&a.results)?;
             let fresh_dir = match &a.fresh {
+                // Fresh runs without a summary yet (e.g. from Slurm): summarize them first.
+                Some(dir) if !dir.join("summary.json").is_file() => {
+                    let exp = summary::load_saved(dir)?;
+                    summary::write(&exp, &sweep::plan(&exp)?, dir, false)?;
+                    dir.clone()
+                }
                 Some(dir) => dir.clone(),
                 None => {
                     let mut exp = committed.clone();

@@ -88,7 +88,7 @@ fn plan_then_single_indices_then_summarize() {
     // The mean is the mean of the two runs' own numbers.
     let per_run: Vec<f64> = run_files(&results)
         .iter()
-        .map(json)
+        .map(|p| json(p))
         .filter(|r| r["point"]["mode"] == "star")
         .map(|r| r["outcome"]["best"]["top1"].as_f64().unwrap())
         .collect();
