@@ -17,8 +17,10 @@ fn main() {
         .ok()
         .and_then(|lib| std::fs::read_to_string(std::path::Path::new(&lib).join("../version.py")).ok())
         .and_then(|py| {
-            py.lines()
-                .find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim_matches(['\'', '"', ' ']).to_string()))
+            py.lines().find_map(|l| {
+                l.strip_prefix("__version__ = ")
+                    .map(|v| v.trim_matches(['\'', '"', ' ']).to_string())
+            })
         })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=RUNNER_LIBTORCH_VERSION={libtorch}");

@@ -90,13 +90,16 @@ fn scale(metric: &str) -> f64 {
     }
 }
 
+/// `(x, mean, std)`.
+type ErrorBarPoint = (f64, f64, f64);
+
 fn sweep_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Result<Option<PathBuf>> {
     let Some(x) = x_axis(exp) else { return Ok(None) };
     let metric = &exp.output.metric;
     let k = scale(metric);
     let group = group_axis(exp);
     // A line per combination of the other (non-x) point coordinates, e.g. "star" or "star act=none".
-    let mut lines: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+    let mut lines: Vec<(String, Vec<ErrorBarPoint>)> = Vec::new();
     for entry in summary {
         let (Some(xv), Some(stat)) = (entry.point.get(&x).and_then(number), entry.metrics.get(metric)) else {
             continue;

@@ -156,9 +156,12 @@ pub struct SummaryEntry {
     pub metrics: BTreeMap<String, Stat>,
 }
 
+/// A point of the grid without seeds: swept field -> value.
+pub type Point = BTreeMap<String, Value>;
+
 /// Groups records by their point without seeds (in plan order) and averages each metric.
 pub fn summarize(points: &[(BTreeMap<String, Value>, &RunRecord)]) -> Vec<SummaryEntry> {
-    let mut groups: Vec<(BTreeMap<String, Value>, BTreeMap<String, Vec<f64>>)> = Vec::new();
+    let mut groups: Vec<(Point, BTreeMap<String, Vec<f64>>)> = Vec::new();
     for (point, record) in points {
         let pos = match groups.iter().position(|(p, _)| p == point) {
             Some(i) => i,

@@ -33,7 +33,7 @@ fn dynamic_section(path: &str) -> Dynamic {
         run_paths: vec![],
     };
     for entry in entries {
-        let tag = entry.d_tag(endian) as u32;
+        let tag = entry.d_tag(endian) as i64;
         if ![DT_NEEDED, DT_RPATH, DT_RUNPATH].contains(&tag) {
             continue;
         }
