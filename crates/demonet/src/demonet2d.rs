@@ -137,7 +137,8 @@ impl nn::ModuleT for DemoNet2d {
         let mut x = xs.linear(&self.stem.0, Some(&self.stem.1));
         for b in &self.blocks {
             let y = ln(&x, &b.norm).linear(&b.f.0, Some(&b.f.1));
-            x = x + split_star(&y, self.cfg.mode, self.cfg.act).linear(&b.g.0, Some(&b.g.1));
+            // A new tensor, not `+=`: layer_norm saved `x` for the backward pass.
+            x = &x + split_star(&y, self.cfg.mode, self.cfg.act).linear(&b.g.0, Some(&b.g.1));
         }
         ln(&x, &self.norm).linear(&self.head.0, Some(&self.head.1))
     }

@@ -15,7 +15,7 @@ pub fn trunc_normal(p: &nn::Path, name: &str, dims: &[i64], std: f64) -> Tensor 
                 break;
             }
             let fresh = t.randn_like().g_mul_scalar(std);
-            let _ = t.copy_(&t.where_self(&out.logical_not(), &fresh));
+            t.copy_(&t.where_self(&out.logical_not(), &fresh));
         }
     });
     t

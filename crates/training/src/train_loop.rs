@@ -494,7 +494,8 @@ fn restore(
 /// Returns the record of all epochs (including those before a resume). A NaN or infinite loss,
 /// or a failed checkpoint write, ends the run with a [`TrainError`] that names the cause and
 /// carries the record of the finished epochs (`record.stopped` says why).
-#[allow(clippy::too_many_arguments)]
+// The error carries the partial record by value: it is returned once per run, never in a loop.
+#[allow(clippy::too_many_arguments, clippy::result_large_err)]
 pub fn train(
     model: &dyn nn::ModuleT,
     vs: &nn::VarStore,
