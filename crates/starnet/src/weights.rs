@@ -65,9 +65,14 @@ pub fn load(vs: &nn::VarStore, path: impl AsRef<Path>) -> Result<LoadReport> {
         .map(|(n, v)| (n, v.size()))
         .collect();
     missing.sort();
-    for (name, shape) in missing {
-        problems.push(format!("missing tensor {name} (expected shape {shape:?})"));
-    }
+    // The listed lines show both sides when the list is cut: some missing tensors (what the
+    // network needs), then what the file has instead, then the remaining missing ones.
+    let mut missing: Vec<String> = missing
+        .into_iter()
+        .map(|(name, shape)| format!("missing tensor {name} (expected shape {shape:?})"))
+        .collect();
+    let rest = missing.split_off(missing.len().min(MAX_LISTED / 2));
+    let problems: Vec<String> = missing.into_iter().chain(problems).chain(rest).collect();
     if !problems.is_empty() {
         bail!("{}", describe_problems(path, &problems, &found));
     }
