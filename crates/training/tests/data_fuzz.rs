@@ -2,28 +2,15 @@
 //! gzip) must give `Ok` or an error naming the file, never a panic. Runs in `cargo test`; raise
 //! `PROPTEST_CASES` for a longer session.
 
-use std::io::Write;
 use std::path::Path;
 
 use proptest::prelude::*;
 use training::data::{cifar, idx};
 
+mod common;
+use common::{gzip, idx_bytes};
+
 const NAME: &str = "fuzz-input";
-
-fn idx_bytes(ndims: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0, 0x08, ndims];
-    for d in dims {
-        b.extend_from_slice(&d.to_be_bytes());
-    }
-    b.extend_from_slice(data);
-    b
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
 
 /// A valid small images file: 4 images of 3x5.
 fn valid_images() -> Vec<u8> {

@@ -1,7 +1,6 @@
 //! Every reader on small fixtures written in the real formats (IDX raw and gzip, CIFAR-10 binary,
 //! PNG and JPEG class folders), good and bad, plus two-moons and the file lookup order.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
@@ -9,22 +8,10 @@ use training::data::error::DataError;
 use training::data::locate::{self, Places};
 use training::data::{cifar, folder, idx, moons};
 
+mod common;
+use common::{gzip, idx_bytes};
+
 // ---------- fixtures ----------
-
-fn idx_bytes(ndims: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0, 0x08, ndims];
-    for d in dims {
-        b.extend_from_slice(&d.to_be_bytes());
-    }
-    b.extend_from_slice(data);
-    b
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
 
 fn write(path: &Path, bytes: &[u8]) -> PathBuf {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
