@@ -5,21 +5,11 @@
 //! `RAYON_NUM_THREADS=2 cargo bench -p star-math --bench rank`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use star_math::families::{Family, Probe, Scope};
-use star_math::implicit_dim::probe_matrix;
-use star_math::rank::{RankRule, equilibrate, numerical_rank, singular_values};
+use star_math::implicit_dim::benchmark_matrix;
+use star_math::rank::{RankRule, numerical_rank, singular_values};
 
 fn bench(c: &mut Criterion) {
-    let p = Probe {
-        family: Family::Star,
-        d: 64,
-        layers: 1,
-        bias: true,
-        activation: None,
-        scope: Scope::Channel,
-    };
-    let mut m = probe_matrix(&p, 4000, 2145, 42);
-    equilibrate(&mut m);
+    let m = benchmark_matrix();
     let r = numerical_rank(m.as_ref(), RankRule::default(), faer::Par::rayon(0)).expect("svd");
     eprintln!(
         "rank = {} (expected 2145), threads = {}",
@@ -31,9 +21,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("faer_singular_values", |b| {
         b.iter(|| singular_values(m.as_ref(), faer::Par::rayon(0)).expect("svd"))
     });
-    g.bench_function("fill_probe_matrix", |b| {
-        b.iter(|| probe_matrix(&p, 4000, 2145, 42))
-    });
+    // Filling (in parallel) plus column equilibration.
+    g.bench_function("fill_probe_matrix", |b| b.iter(benchmark_matrix));
     g.finish();
 }
 

@@ -7,9 +7,8 @@
 
 use std::time::Instant;
 
-use star_math::families::{Family, Probe, Scope};
-use star_math::implicit_dim::probe_matrix;
-use star_math::rank::{equilibrate, singular_values};
+use star_math::implicit_dim::benchmark_matrix;
+use star_math::rank::singular_values;
 
 /// User + system CPU seconds of this process (Linux `/proc/self/stat`, clock ticks of 1/100 s).
 fn cpu_seconds() -> f64 {
@@ -24,16 +23,7 @@ fn cpu_seconds() -> f64 {
 
 fn main() {
     let runs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let p = Probe {
-        family: Family::Star,
-        d: 64,
-        layers: 1,
-        bias: true,
-        activation: None,
-        scope: Scope::Channel,
-    };
-    let mut m = probe_matrix(&p, 4000, 2145, 42);
-    equilibrate(&mut m);
+    let m = benchmark_matrix();
     for _ in 0..runs {
         let (t, c) = (Instant::now(), cpu_seconds());
         let sv = singular_values(m.as_ref(), faer::Par::rayon(0)).expect("svd");

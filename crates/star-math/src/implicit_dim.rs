@@ -384,6 +384,22 @@ pub fn sample_points(n: usize, d: usize, seed: u64) -> Array2<f64> {
     Array2::from_shape_fn((n, d), |_| (std::f64::consts::PI * rng.random::<f64>()).cos())
 }
 
+/// The rank benchmark's matrix (issue 3 §5, shared by the criterion bench and the timing
+/// example): one star layer with bias at d = 64, 4000 points x 2145 members, equilibrated.
+pub fn benchmark_matrix() -> Mat<f64> {
+    let p = Probe {
+        family: Family::Star,
+        d: 64,
+        layers: 1,
+        bias: true,
+        activation: None,
+        scope: Scope::Channel,
+    };
+    let mut m = probe_matrix(&p, 4000, 2145, 42);
+    equilibrate(&mut m);
+    m
+}
+
 /// The `n x k` matrix `[f_j(x_i)]` (column-major: one column per member), filled in parallel.
 pub fn probe_matrix(p: &Probe, n: usize, k: usize, seed: u64) -> Mat<f64> {
     let points = sample_points(n, p.d, seed);
