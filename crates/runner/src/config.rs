@@ -155,6 +155,17 @@ impl Axis {
     }
 }
 
+/// One `[[sweep.extra]]` point: a labelled variant outside the grid (e.g. the linear baseline
+/// beside a DemoNet grid), run once per value of the grid's seed axes.
+#[derive(Debug, Clone)]
+pub struct Extra {
+    /// Its name in the summary and plots (the point's `variant`).
+    pub label: String,
+    /// Fields it sets over the base config. A section given as a table replaces the section.
+    pub sets: Vec<(Vec<String>, Value)>,
+    pub span: Range<usize>,
+}
+
 /// A `--override section.field=value` from the command line, applied to every run after the
 /// sweep (so it wins over swept values; the points keep their labels).
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +208,8 @@ pub struct Experiment {
     /// The kind's sections (`model`, `data`, `train`, ...) with every default filled in.
     pub base: Value,
     pub axes: Vec<Axis>,
+    /// `[[sweep.extra]]` points, run after the grid.
+    pub extras: Vec<Extra>,
     pub overrides: Vec<Override>,
 }
 
@@ -257,9 +270,9 @@ impl Experiment {
             .canonical(Value::Object(sections))
             .map_err(|e| source.error_at(Some(root_span.start..root_span.start), e))?;
 
-        let axes = match sweep {
+        let (axes, extras) = match sweep {
             Some(s) => parse_sweep(&source, s, &base)?,
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         };
         Ok(Experiment {
             source,
@@ -267,6 +280,7 @@ impl Experiment {
             output,
             base,
             axes,
+            extras,
             overrides: Vec::new(),
         })
     }
@@ -312,13 +326,21 @@ pub fn de_to_json(value: DeValue<'_>) -> Result<Value> {
         .map_err(|e| anyhow::anyhow!("{}", e.message()))
 }
 
-fn parse_sweep(source: &Source, sweep: toml::Spanned<DeValue<'static>>, base: &Value) -> Result<Vec<Axis>> {
+fn parse_sweep(
+    source: &Source,
+    sweep: toml::Spanned<DeValue<'static>>,
+    base: &Value,
+) -> Result<(Vec<Axis>, Vec<Extra>)> {
     let span = sweep.span();
-    let DeValue::Table(table) = sweep.into_inner() else {
+    let DeValue::Table(mut table) = sweep.into_inner() else {
         return Err(source.error_at(
             Some(span),
             "[sweep] must be a table of lists, e.g. width = [16, 32]",
         ));
+    };
+    let extras = match table.remove("extra") {
+        Some(v) => parse_extras(source, v, base)?,
+        None => Vec::new(),
     };
     let mut axes = Vec::new();
     collect_axes(source, table, "", base, &mut axes)?;
@@ -337,7 +359,55 @@ fn parse_sweep(source: &Source, sweep: toml::Spanned<DeValue<'static>>, base: &V
             ));
         }
     }
-    Ok(axes)
+    Ok((axes, extras))
+}
+
+/// `[[sweep.extra]]` tables: `label = "..."` plus fields (`"model.depth" = 4`, bare `depth = 4`)
+/// or whole sections (`model = { arch = "linear" }`, which replaces `[model]`).
+fn parse_extras(source: &Source, value: toml::Spanned<DeValue<'static>>, base: &Value) -> Result<Vec<Extra>> {
+    let usage = "[[sweep.extra]] must be tables like { label = \"linear\", model = { arch = \"linear\" } }";
+    let span = value.span();
+    let DeValue::Array(items) = value.into_inner() else {
+        return Err(source.error_at(Some(span), usage));
+    };
+    let mut extras: Vec<Extra> = Vec::new();
+    for item in items {
+        let span = item.span();
+        let DeValue::Table(table) = item.into_inner() else {
+            return Err(source.error_at(Some(span), usage));
+        };
+        let mut label = None;
+        let mut sets = Vec::new();
+        for (key, value) in table {
+            let name = key.get_ref().to_string();
+            let json = de_to_json(value.get_ref().clone())?;
+            if name == "label" {
+                match json {
+                    Value::String(l) if !l.is_empty() => label = Some(l),
+                    _ => {
+                        return Err(source.error_at(Some(value.span()), "`label` must be a non-empty string"));
+                    }
+                }
+                continue;
+            }
+            let path = match base.get(&name) {
+                Some(Value::Object(_)) if json.is_object() => vec![name],
+                _ => resolve_field(base, &name).map_err(|e| source.error_at(Some(key.span()), e))?,
+            };
+            sets.push((path, json));
+        }
+        let Some(label) = label else {
+            return Err(source.error_at(Some(span), "a [[sweep.extra]] point needs a `label`"));
+        };
+        if extras.iter().any(|e| e.label == label) {
+            return Err(source.error_at(
+                Some(span),
+                format!("two [[sweep.extra]] points are labelled `{label}`"),
+            ));
+        }
+        extras.push(Extra { label, sets, span });
+    }
+    Ok(extras)
 }
 
 /// `width = [..]`, `"model.width" = [..]` and `model.width = [..]` (a nested table) all work.

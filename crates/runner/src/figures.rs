@@ -3,6 +3,7 @@
 //!
 //! - every sweep with a numeric axis: `<metric>_vs_<x>` (one line per value of the group axis,
 //!   error bars over seeds, the paper's numbers from `[output] paper` in a panel beside);
+//! - sweeps without one (ablations, `[[sweep.extra]]` baselines): `<metric>_bars`, a bar per point;
 //! - training kinds: `curves` (training loss and test accuracy per epoch, mean over seeds);
 //! - moons: `boundaries` (decision grid of the first seed of each point, with SVM accuracies);
 //! - implicit_dim: `implicit_dim` (measured rank, paper formula and exact count against d).
@@ -17,7 +18,7 @@ use crate::config::Experiment;
 use crate::kinds::KindName;
 use crate::plots::{self, AccuracyLabels, Curve, CurvePoint, Series};
 use crate::results::{RunRecord, SummaryEntry};
-use crate::sweep::RunSpec;
+use crate::sweep::{RunSpec, short as text};
 
 pub fn draw(
     exp: &Experiment,
@@ -51,13 +52,6 @@ pub fn draw(
 
 fn number(v: &Value) -> Option<f64> {
     v.as_f64()
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        v => v.to_string(),
-    }
 }
 
 /// The x axis: `[output] x`, else the first swept non-seed axis with numeric values.
@@ -94,7 +88,9 @@ fn scale(metric: &str) -> f64 {
 type ErrorBarPoint = (f64, f64, f64);
 
 fn sweep_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Result<Option<PathBuf>> {
-    let Some(x) = x_axis(exp) else { return Ok(None) };
+    let Some(x) = x_axis(exp) else {
+        return bar_plot(exp, summary, results);
+    };
     let metric = &exp.output.metric;
     let k = scale(metric);
     let group = group_axis(exp);
@@ -155,13 +151,8 @@ fn sweep_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Res
             reference: true,
         });
     }
-    let title = if exp.experiment.description.is_empty() {
-        exp.experiment.name.clone()
-    } else {
-        exp.experiment.description.clone()
-    };
     let labels = AccuracyLabels {
-        title,
+        title: title(exp),
         x: x.clone(),
         y: if k == 100.0 {
             format!("{metric} (%)")
@@ -177,6 +168,63 @@ fn sweep_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Res
     };
     let stem = results.join(format!("{metric}_vs_{}", x.replace('.', "_")));
     let files = plots::accuracy_vs(&labels, &series, &stem)?;
+    Ok(Some(files.png))
+}
+
+fn title(exp: &Experiment) -> String {
+    if exp.experiment.description.is_empty() {
+        exp.experiment.name.clone()
+    } else {
+        exp.experiment.description.clone()
+    }
+}
+
+/// A bar per summary point (in sweep order), coloured by the group axis (or the extra's variant).
+fn bar_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Result<Option<PathBuf>> {
+    let metric = &exp.output.metric;
+    let k = scale(metric);
+    let group = group_axis(exp);
+    let bars: Vec<plots::Bar> = summary
+        .iter()
+        .filter_map(|entry| {
+            let stat = entry.metrics.get(metric)?;
+            let label = entry
+                .point
+                .iter()
+                .map(|(key, v)| match key.as_str() {
+                    crate::sweep::VARIANT => text(v),
+                    _ => format!("{key}={}", text(v)),
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let group = group
+                .as_ref()
+                .and_then(|g| entry.point.get(g))
+                .or_else(|| entry.point.get(crate::sweep::VARIANT))
+                .map(text)
+                .unwrap_or_default();
+            Some(plots::Bar {
+                label,
+                group,
+                mean: stat.mean * k,
+                std: stat.std * k,
+            })
+        })
+        .collect();
+    if bars.len() < 2 {
+        return Ok(None);
+    }
+    let x_label = if k == 100.0 {
+        format!("{metric} (%)")
+    } else {
+        metric.clone()
+    };
+    let files = plots::bars(
+        &title(exp),
+        &x_label,
+        &bars,
+        &results.join(format!("{metric}_bars")),
+    )?;
     Ok(Some(files.png))
 }
 

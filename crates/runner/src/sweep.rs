@@ -2,6 +2,8 @@
 //!
 //! Points are the cartesian product of the `[sweep]` axes in file order (the last axis varies
 //! fastest), so a run's index is stable for a given config: Slurm array tasks rely on it.
+//! `[[sweep.extra]]` points follow the grid, each once per combination of the seed axes; their
+//! point is `variant = <label>` plus the seeds.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::{Experiment, set_path};
+use crate::config::{Axis, Experiment, Extra, set_path};
 use crate::kinds;
 use crate::run_id::run_id;
 
@@ -42,12 +44,16 @@ impl RunSpec {
             .collect()
     }
 
-    /// `width=16 mode=star seed=0`, in axis order.
+    /// `width=16 mode=star seed=0`, in axis order (`variant=linear seed=0` for extra points).
     pub fn label(&self, exp: &Experiment) -> String {
-        let parts: Vec<String> = exp
-            .axes
-            .iter()
-            .filter_map(|a| self.point.get(&a.key).map(|v| format!("{}={}", a.key, short(v))))
+        let variant = self.point.get(VARIANT).map(|v| format!("{VARIANT}={}", short(v)));
+        let parts: Vec<String> = variant
+            .into_iter()
+            .chain(
+                exp.axes
+                    .iter()
+                    .filter_map(|a| self.point.get(&a.key).map(|v| format!("{}={}", a.key, short(v)))),
+            )
             .collect();
         if parts.is_empty() {
             "(single run)".to_string()
@@ -57,55 +63,96 @@ impl RunSpec {
     }
 }
 
-fn short(v: &Value) -> String {
+/// A point value as text for labels and plots: strings bare, lists joined by `/`
+/// (`star/star/sum/sum`), anything else as JSON.
+pub fn short(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(short).collect::<Vec<_>>().join("/"),
         other => other.to_string(),
     }
 }
 
-/// Every run of the experiment, in grid order.
+/// The point key of `[[sweep.extra]]` runs.
+pub const VARIANT: &str = "variant";
+
+/// Mixed-radix digits of `index` over `axes`, last axis fastest.
+fn picks(axes: &[&Axis], index: usize) -> Vec<usize> {
+    let mut rest = index;
+    let mut picks = vec![0; axes.len()];
+    for (i, axis) in axes.iter().enumerate().rev() {
+        picks[i] = rest % axis.values.len();
+        rest /= axis.values.len();
+    }
+    picks
+}
+
+/// Every run of the experiment: the grid in order, then the extra points.
 pub fn plan(exp: &Experiment) -> Result<Vec<RunSpec>> {
-    let kind = kinds::kind(exp.experiment.kind);
-    let total: usize = exp.axes.iter().map(|a| a.values.len()).product();
-    let mut runs = Vec::with_capacity(total);
-    for index in 0..total {
-        // Mixed-radix digits of the index, last axis fastest.
-        let mut rest = index;
-        let mut picks = vec![0; exp.axes.len()];
-        for (i, axis) in exp.axes.iter().enumerate().rev() {
-            picks[i] = rest % axis.values.len();
-            rest /= axis.values.len();
+    let all: Vec<&Axis> = exp.axes.iter().collect();
+    let seeds: Vec<&Axis> = exp.axes.iter().filter(|a| a.is_seed()).collect();
+    let grid: usize = all.iter().map(|a| a.values.len()).product();
+    let per_extra: usize = seeds.iter().map(|a| a.values.len()).product();
+    let mut runs = Vec::with_capacity(grid + exp.extras.len() * per_extra);
+    for index in 0..grid {
+        runs.push(resolve(exp, index, &all, &picks(&all, index), None)?);
+    }
+    for extra in &exp.extras {
+        for i in 0..per_extra {
+            runs.push(resolve(exp, runs.len(), &seeds, &picks(&seeds, i), Some(extra))?);
         }
-        let mut config = exp.base.clone();
-        let mut point = BTreeMap::new();
-        for (axis, &pick) in exp.axes.iter().zip(&picks) {
-            let value = axis.values[pick].clone();
-            set_path(&mut config, &axis.path, value.clone())?;
-            // Check each swept value on its own first, so a bad one is blamed on its line.
-            kind.canonical(config.clone()).map_err(|e| {
-                exp.source.error_at(
-                    Some(axis.span.clone()),
-                    format!("sweep `{}` = {value}: {e}", axis.key),
-                )
-            })?;
-            point.insert(axis.key.clone(), value);
-        }
-        for o in &exp.overrides {
-            set_path(&mut config, &o.path, o.value.clone())?;
-            kind.canonical(config.clone())
-                .map_err(|e| anyhow::anyhow!("--override {}: {e}", o.text))?;
-        }
-        let config = kind
-            .canonical(config)
-            .map_err(|e| anyhow::anyhow!("run {index}: {e}"))?;
-        let id = run_id(&json!({ "kind": exp.experiment.kind, "config": config }));
-        runs.push(RunSpec {
-            index,
-            id,
-            point,
-            config,
-        });
     }
     Ok(runs)
+}
+
+/// One run: the base, then the extra point's fields, then the axes' values, then overrides.
+fn resolve(
+    exp: &Experiment,
+    index: usize,
+    axes: &[&Axis],
+    picks: &[usize],
+    extra: Option<&Extra>,
+) -> Result<RunSpec> {
+    let kind = kinds::kind(exp.experiment.kind);
+    let mut config = exp.base.clone();
+    let mut point = BTreeMap::new();
+    if let Some(extra) = extra {
+        for (path, value) in &extra.sets {
+            set_path(&mut config, path, value.clone())?;
+        }
+        kind.canonical(config.clone()).map_err(|e| {
+            exp.source.error_at(
+                Some(extra.span.clone()),
+                format!("[[sweep.extra]] `{}`: {e}", extra.label),
+            )
+        })?;
+        point.insert(VARIANT.to_string(), json!(extra.label));
+    }
+    for (axis, &pick) in axes.iter().zip(picks) {
+        let value = axis.values[pick].clone();
+        set_path(&mut config, &axis.path, value.clone())?;
+        // Check each swept value on its own first, so a bad one is blamed on its line.
+        kind.canonical(config.clone()).map_err(|e| {
+            exp.source.error_at(
+                Some(axis.span.clone()),
+                format!("sweep `{}` = {value}: {e}", axis.key),
+            )
+        })?;
+        point.insert(axis.key.clone(), value);
+    }
+    for o in &exp.overrides {
+        set_path(&mut config, &o.path, o.value.clone())?;
+        kind.canonical(config.clone())
+            .map_err(|e| anyhow::anyhow!("--override {}: {e}", o.text))?;
+    }
+    let config = kind
+        .canonical(config)
+        .map_err(|e| anyhow::anyhow!("run {index}: {e}"))?;
+    let id = run_id(&json!({ "kind": exp.experiment.kind, "config": config }));
+    Ok(RunSpec {
+        index,
+        id,
+        point,
+        config,
+    })
 }

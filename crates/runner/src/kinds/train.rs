@@ -1,7 +1,8 @@
 //! `kind = "train"`: build a model from `[model]`, load `[data]`, train with `[train]`.
 //!
 //! `[model] arch` picks the network: `demonet` (default; every other `[model]` field is a
-//! `demonet::Config` field) or `starnet` (`starnet::Config` fields: base_dim, depths, ...).
+//! `demonet::Config` field), `starnet` (`starnet::Config` fields: base_dim, depths, ...) or
+//! `linear` (the linear baseline: in_chans, image_size, num_classes).
 //! The model's input channels and classes must match the data: a mismatch is an error, not a
 //! silent fix, so that a config states exactly what it trains.
 
@@ -27,6 +28,7 @@ use crate::progress::RunProgress;
 pub enum ModelConfig {
     Demonet(demonet::Config),
     Starnet(starnet::Config),
+    Linear(demonet::LinearConfig),
 }
 
 impl Default for ModelConfig {
@@ -35,19 +37,21 @@ impl Default for ModelConfig {
     }
 }
 
-const ARCHS: &[&str] = &["demonet", "starnet"];
+const ARCHS: &[&str] = &["demonet", "starnet", "linear"];
 
 impl ModelConfig {
     fn in_chans(&self) -> i64 {
         match self {
             ModelConfig::Demonet(c) => c.in_chans,
             ModelConfig::Starnet(c) => c.in_chans,
+            ModelConfig::Linear(c) => c.in_chans,
         }
     }
     fn num_classes(&self) -> i64 {
         match self {
             ModelConfig::Demonet(c) => c.num_classes,
             ModelConfig::Starnet(c) => c.num_classes,
+            ModelConfig::Linear(c) => c.num_classes,
         }
     }
 }
@@ -88,6 +92,7 @@ pub fn check_model(value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Err
     let rest = Spanned::new(span, DeValue::Table(table));
     match arch.as_str() {
         "starnet" => check_typed::<starnet::Config>(rest),
+        "linear" => check_typed::<demonet::LinearConfig>(rest),
         _ => check_typed::<demonet::Config>(rest),
     }
 }
@@ -132,6 +137,7 @@ impl Kind for Train {
             Ok(match &cfg.model {
                 ModelConfig::Demonet(c) => Box::new(demonet::DemoNet::new(p, c)?),
                 ModelConfig::Starnet(c) => Box::new(starnet::model::StarNet::new(p, c)?),
+                ModelConfig::Linear(c) => Box::new(demonet::LinearClassifier::new(p, c)?),
             })
         })?;
         let loader = data.loader(cfg.train.batch_size, true, seed);
@@ -217,6 +223,17 @@ pub fn check_fit(model: &ModelConfig, data: &Dataset) -> Result<()> {
             data.name,
             data.num_classes,
             data.num_classes
+        );
+    }
+    if let ModelConfig::Linear(c) = model
+        && c.image_size != data.image_size
+    {
+        bail!(
+            "[model] image_size = {} but [data] {} gives {} px images; set model.image_size = {}",
+            c.image_size,
+            data.name,
+            data.image_size,
+            data.image_size
         );
     }
     Ok(())

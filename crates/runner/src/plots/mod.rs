@@ -14,6 +14,7 @@
 //! marked "(no data)", so a reader sees that it was expected.
 
 mod accuracy;
+mod bars;
 mod boundary;
 mod curves;
 mod dims;
@@ -26,6 +27,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use accuracy::{AccuracyLabels, Series, accuracy_vs};
+pub use bars::{Bar, bars};
 pub use boundary::{BoundaryPanel, Grid, decision_boundaries};
 pub use curves::{Curve, CurvePoint, training_curves};
 pub use dims::{DimPoint, DimSeries, implicit_dim};
