@@ -159,7 +159,7 @@ impl Axis {
 /// beside a DemoNet grid), run once per value of the grid's seed axes.
 #[derive(Debug, Clone)]
 pub struct Extra {
-    /// Its name in the summary and plots (the point's `variant`).
+    /// Its name in the summary and plots (the point's `extra`).
     pub label: String,
     /// Fields it sets over the base config. A section given as a table replaces the section.
     pub sets: Vec<(Vec<String>, Value)>,

@@ -192,7 +192,7 @@ fn bar_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Resul
                 .point
                 .iter()
                 .map(|(key, v)| match key.as_str() {
-                    crate::sweep::VARIANT => text(v),
+                    crate::sweep::EXTRA => text(v),
                     _ => format!("{key}={}", text(v)),
                 })
                 .collect::<Vec<_>>()
@@ -200,7 +200,7 @@ fn bar_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Resul
             let group = group
                 .as_ref()
                 .and_then(|g| entry.point.get(g))
-                .or_else(|| entry.point.get(crate::sweep::VARIANT))
+                .or_else(|| entry.point.get(crate::sweep::EXTRA))
                 .map(text)
                 .unwrap_or_default();
             Some(plots::Bar {

@@ -3,7 +3,7 @@
 //! Points are the cartesian product of the `[sweep]` axes in file order (the last axis varies
 //! fastest), so a run's index is stable for a given config: Slurm array tasks rely on it.
 //! `[[sweep.extra]]` points follow the grid, each once per combination of the seed axes; their
-//! point is `variant = <label>` plus the seeds.
+//! point is `extra = <label>` plus the seeds.
 
 use std::collections::BTreeMap;
 
@@ -44,10 +44,10 @@ impl RunSpec {
             .collect()
     }
 
-    /// `width=16 mode=star seed=0`, in axis order (`variant=linear seed=0` for extra points).
+    /// `width=16 mode=star seed=0`, in axis order (`extra=linear seed=0` for extra points).
     pub fn label(&self, exp: &Experiment) -> String {
-        let variant = self.point.get(VARIANT).map(|v| format!("{VARIANT}={}", short(v)));
-        let parts: Vec<String> = variant
+        let extra = self.point.get(EXTRA).map(|v| format!("{EXTRA}={}", short(v)));
+        let parts: Vec<String> = extra
             .into_iter()
             .chain(
                 exp.axes
@@ -74,7 +74,7 @@ pub fn short(v: &Value) -> String {
 }
 
 /// The point key of `[[sweep.extra]]` runs.
-pub const VARIANT: &str = "variant";
+pub const EXTRA: &str = "extra";
 
 /// Mixed-radix digits of `index` over `axes`, last axis fastest.
 fn picks(axes: &[&Axis], index: usize) -> Vec<usize> {
@@ -126,7 +126,7 @@ fn resolve(
                 format!("[[sweep.extra]] `{}`: {e}", extra.label),
             )
         })?;
-        point.insert(VARIANT.to_string(), json!(extra.label));
+        point.insert(EXTRA.to_string(), json!(extra.label));
     }
     for (axis, &pick) in axes.iter().zip(picks) {
         let value = axis.values[pick].clone();

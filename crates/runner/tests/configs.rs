@@ -75,9 +75,9 @@ fn extra_points_follow_the_grid_once_per_seed() {
     let rows = plan_rows(&plan);
     // 2 modes x 2 activations x 2 seeds, then the linear baseline for each seed.
     assert_eq!(rows.len(), 10, "{plan}");
-    assert!(rows[8].ends_with("variant=linear train.seed=0"), "{plan}");
-    assert!(rows[9].ends_with("variant=linear train.seed=1"), "{plan}");
-    assert!(rows[..8].iter().all(|r| !r.contains("variant")), "{plan}");
+    assert!(rows[8].ends_with("extra=linear train.seed=0"), "{plan}");
+    assert!(rows[9].ends_with("extra=linear train.seed=1"), "{plan}");
+    assert!(rows[..8].iter().all(|r| !r.contains("extra=")), "{plan}");
 }
 
 #[test]
@@ -176,13 +176,13 @@ fn jobs_two_matches_jobs_one_and_extras_are_summarised() {
     assert_eq!(entries.len(), 3, "{summary}");
     let extra = entries
         .iter()
-        .find(|e| e["point"] == serde_json::json!({"variant": "star, no act"}))
+        .find(|e| e["point"] == serde_json::json!({"extra": "star, no act"}))
         .unwrap_or_else(|| panic!("no extra point in {summary}"));
     assert_eq!(extra["metrics"]["best_train_top1"]["n"], 2);
     let record = runs_a
         .iter()
         .map(|p| json(p))
-        .find(|r| r["point"]["variant"] == "star, no act")
+        .find(|r| r["point"]["extra"] == "star, no act")
         .unwrap();
     assert_eq!(record["config"]["model"]["act"], "none");
     assert!(a.join("best_top1_bars.png").is_file() && a.join("best_top1_bars.svg").is_file());
