@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Tensor, nn};
 
 use crate::init::trunc_normal;
-use crate::star::{Act, Mode, split_star};
+use crate::star::{Act, Mode, star};
 
 /// Every knob of the image DemoNet. The defaults are the paper's ImageNet model at width 192.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,8 +254,14 @@ impl Block {
         let y = y
             .permute([0, 3, 1, 2])
             .conv2d(&self.dw_w, Some(&self.dw_b), [1, 1], [3, 3], [1, 1], d);
-        let y = y.permute([0, 2, 3, 1]).linear(&self.f_w, Some(&self.f_b));
-        let y = split_star(&y, cfg.mode, cfg.act).linear(&self.g_w, Some(&self.g_b));
+        // `f` as two half-width linears on views of its weight: the same numbers as splitting its
+        // output, but x1 and x2 come out contiguous, and backward accumulates two small weight
+        // slices instead of re-assembling a (B, H, W, 6d) gradient.
+        let y = y.permute([0, 2, 3, 1]);
+        let half = |t: &Tensor, i: i64| t.narrow(0, i * 3 * d, 3 * d);
+        let x1 = y.linear(&half(&self.f_w, 0), Some(&half(&self.f_b, 0)));
+        let x2 = y.linear(&half(&self.f_w, 1), Some(&half(&self.f_b, 1)));
+        let y = star(&x1, &x2, cfg.mode, cfg.act).linear(&self.g_w, Some(&self.g_b));
         match (&self.gamma, train && self.drop_path > 0.0) {
             (Some(gamma), false) => x.addcmul(gamma, &y),
             (Some(gamma), true) => x + drop_path(&(y * gamma), self.drop_path, train),
@@ -427,5 +433,57 @@ mod tests {
         .validate()
         .unwrap_err();
         assert!(err.to_string().contains("`drop_path`"), "{err}");
+    }
+
+    /// The block computes `f` as two half-width linears; the reference splits one linear's output.
+    /// Same logits and the same gradients for every weight, in every mode.
+    #[test]
+    fn two_half_linears_equal_the_split_linear_with_gradients() {
+        for mode in [Mode::Sum, Mode::Star, Mode::StarBoth, Mode::StarAfter] {
+            tch::manual_seed(3);
+            let cfg = Config {
+                width: 8,
+                depth: 2,
+                patch: 2,
+                in_chans: 1,
+                num_classes: 3,
+                mode,
+                act: Act::Gelu,
+                layer_scale_init: 0.3,
+                drop_path: 0.0,
+            };
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let net = DemoNet::new(&vs.root(), &cfg).unwrap();
+            let x = Tensor::randn([4, 1, 6, 6], (tch::Kind::Float, tch::Device::Cpu));
+            let ours = net.forward_t(&x, true);
+            // The reference's way, written out: one linear, then split its output.
+            let mut h = x
+                .conv2d(&net.stem_w, Some(&net.stem_b), [2, 2], [0, 0], [1, 1], 1)
+                .permute([0, 2, 3, 1]);
+            for b in &net.blocks {
+                let y = h.layer_norm([8], Some(&b.norm_w), Some(&b.norm_b), 1e-5, true);
+                let y = y
+                    .permute([0, 3, 1, 2])
+                    .conv2d(&b.dw_w, Some(&b.dw_b), [1, 1], [3, 3], [1, 1], 8);
+                let y = y.permute([0, 2, 3, 1]).linear(&b.f_w, Some(&b.f_b));
+                let y = crate::star::split_star(&y, mode, Act::Gelu).linear(&b.g_w, Some(&b.g_b));
+                h = &h + b.gamma.as_ref().unwrap() * y;
+            }
+            let h = h.mean_dim(&[1i64, 2][..], false, None);
+            let h = h.layer_norm([8], Some(&net.norm_w), Some(&net.norm_b), 1e-5, true);
+            let reference = h.linear(&net.head_w, Some(&net.head_b));
+            assert!(
+                ours.allclose(&reference, 1e-5, 1e-6, false),
+                "{mode}: logits differ"
+            );
+
+            let grads = |out: &Tensor| -> Vec<Tensor> {
+                let vars = vs.trainable_variables();
+                Tensor::run_backward(&[out.square().sum(tch::Kind::Float)], &vars, true, false)
+            };
+            for (a, b) in grads(&ours).iter().zip(grads(&reference)) {
+                assert!(a.allclose(&b, 1e-4, 1e-6, false), "{mode}: a gradient differs");
+            }
+        }
     }
 }

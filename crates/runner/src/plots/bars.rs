@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Figure, PlotFiles, save, style};
 
@@ -67,7 +68,7 @@ impl Figure for BarFigure<'_> {
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size((label_width * 8 + 16).min(360))
-            .build_cartesian_2d(x0..x1, (0..n).into_segmented())?;
+            .build_cartesian_2d(x0..x1, (0..n - 1).into_segmented())?; // an i32 range is inclusive here: n rows
         let labels: Vec<&str> = self.bars.iter().map(|b| b.label.as_str()).collect();
         // Bar i is drawn at row n - 1 - i so the first bar is on top.
         let row_label = |v: &SegmentValue<i32>| match v {
@@ -99,17 +100,19 @@ impl Figure for BarFigure<'_> {
                 chart.draw_series([Text::new(
                     "(no data)",
                     (x0, SegmentValue::CenterOf(row)),
-                    style::text(style::TICK_SIZE),
+                    style::text(style::TICK_SIZE).pos(Pos::new(HPos::Left, VPos::Center)),
                 )])?;
                 continue;
             }
-            chart.draw_series([Rectangle::new(
+            let mut rect = Rectangle::new(
                 [
                     (x0, SegmentValue::Exact(row)),
                     (bar.mean, SegmentValue::Exact(row + 1)),
                 ],
                 color.mix(0.75).filled(),
-            )])?;
+            );
+            rect.set_margin(5, 5, 0, 0);
+            chart.draw_series([rect])?;
             let s = spread(bar);
             if s > 0.0 {
                 let whisker = BLACK.stroke_width(2);
@@ -119,10 +122,15 @@ impl Figure for BarFigure<'_> {
                     whisker,
                 )])?;
             }
+            let value = if s > 0.0 {
+                format!("{:.2} ± {:.2}", bar.mean, s)
+            } else {
+                format!("{:.2}", bar.mean)
+            };
             chart.draw_series([Text::new(
-                format!("{:.2} ± {:.2}", bar.mean, s),
+                value,
                 (bar.mean + s + (x1 - x0) * 0.01, SegmentValue::CenterOf(row)),
-                style::text(style::TICK_SIZE),
+                style::text(style::TICK_SIZE).pos(Pos::new(HPos::Left, VPos::Center)),
             )])?;
         }
         Ok(())
@@ -176,7 +184,7 @@ mod tests {
                 "sum act=gelu",
                 "linear",
                 "84.20 ± 0.30",
-                "80.50 ± 0.00",
+                "80.50",
                 "(no data)",
                 "best_top1 (%)",
             ],
