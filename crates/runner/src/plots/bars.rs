@@ -39,9 +39,22 @@ struct BarFigure<'a> {
     bars: &'a [Bar],
 }
 
+impl BarFigure<'_> {
+    /// Room for the longest bar label (the figure widens rather than cutting labels off).
+    fn label_px(&self) -> u32 {
+        let chars = self
+            .bars
+            .iter()
+            .map(|b| b.label.chars().count())
+            .max()
+            .unwrap_or(4) as u32;
+        (chars * 8 + 24).clamp(120, 900)
+    }
+}
+
 impl Figure for BarFigure<'_> {
     fn size(&self) -> (u32, u32) {
-        (900, 120 + 42 * self.bars.len() as u32)
+        (560 + self.label_px(), 120 + 42 * self.bars.len() as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -57,17 +70,12 @@ impl Figure for BarFigure<'_> {
         let (x0, x1) = style::padded_range(lows.chain(highs.iter().copied()), 0.25)
             .context("finite bars must give a range")?;
         let n = self.bars.len() as i32;
-        let label_width = self
-            .bars
-            .iter()
-            .map(|b| b.label.chars().count())
-            .max()
-            .unwrap_or(4) as u32;
+        let label_px = self.label_px();
         let mut chart = ChartBuilder::on(root)
             .caption(self.title, style::text(style::TITLE_SIZE))
             .margin(14)
             .x_label_area_size(48)
-            .y_label_area_size((label_width * 8 + 16).min(360))
+            .y_label_area_size(label_px)
             .build_cartesian_2d(x0..x1, (0..n - 1).into_segmented())?; // an i32 range is inclusive here: n rows
         let labels: Vec<&str> = self.bars.iter().map(|b| b.label.as_str()).collect();
         // Bar i is drawn at row n - 1 - i so the first bar is on top.
@@ -170,7 +178,7 @@ mod tests {
         .unwrap();
         assert_png(
             &files.png,
-            (900, 120 + 42 * 5),
+            (560 + 13 * 8 + 24, 120 + 42 * 5),
             &[style::color(0), style::color(1), style::color(2)].map(|c| {
                 // Bars are drawn at 75% over white.
                 let (r, g, b) = c.rgb();
