@@ -7,12 +7,19 @@
 //! the classifier: `W' = W diag(s)`, `b' = W (beta - s mean) + b`. Nothing BN-shaped is left.
 //!
 //! Also for speed: `f1` and `f2` read the same input, so they run as one 1x1 conv with `2 r d` outputs
-//! whose halves are then merged.
+//! whose halves are then merged; and weights and activations are kept channels-last (NHWC in
+//! memory), the layout oneDNN's CPU convolutions run natively: in NCHW every conv call converts its
+//! input and output (timm S1/S4 at batch 1, 2 threads: 0.70x the time of NCHW with BN folded).
 
 use crate::model::{Act, Conv, ConvBn, Mode, StarNet};
 use tch::{Kind, Tensor, nn};
 
-/// A conv with its BN (if any) folded in; detached copies, no autograd.
+/// The same 4-D tensor stored channels-last (PyTorch's `memory_format=torch.channels_last`).
+fn channels_last(t: &Tensor) -> Tensor {
+    t.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
+}
+
+/// A conv with its BN (if any) folded in; detached channels-last copies, no autograd.
 fn fold(c: &ConvBn) -> Conv {
     let (w, b) = (c.conv.weight.detach().copy(), c.conv.bias.detach().copy());
     let (weight, bias) = match &c.bn {
@@ -23,7 +30,7 @@ fn fold(c: &ConvBn) -> Conv {
         None => (w, b),
     };
     Conv {
-        weight,
+        weight: channels_last(&weight),
         bias,
         stride: c.conv.stride,
         padding: c.conv.padding,
@@ -99,7 +106,7 @@ impl StarNet {
                             let f2 = fold(&b.f2);
                             let hidden = f1.weight.size()[0];
                             let f12 = Conv {
-                                weight: Tensor::cat(&[&f1.weight, &f2.weight], 0),
+                                weight: channels_last(&Tensor::cat(&[&f1.weight, &f2.weight], 0)),
                                 bias: Tensor::cat(&[&f1.bias, &f2.bias], 0),
                                 ..f1
                             };
@@ -140,7 +147,7 @@ impl FusedStarNet {
     /// Logits `N x num_classes` for `N x C x H x W` float input (no autograd).
     pub fn forward(&self, x: &Tensor) -> Tensor {
         tch::no_grad(|| {
-            let mut x = self.stem_act.apply(&self.stem.forward(x));
+            let mut x = self.stem_act.apply(&self.stem.forward(&channels_last(x)));
             for (down, blocks) in &self.stages {
                 x = down.forward(&x);
                 for block in blocks {
