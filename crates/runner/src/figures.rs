@@ -84,6 +84,15 @@ fn scale(metric: &str) -> f64 {
     }
 }
 
+/// The metric's axis label: accuracies say they are in percent.
+fn axis_label(metric: &str) -> String {
+    if scale(metric) == 100.0 {
+        format!("{metric} (%)")
+    } else {
+        metric.to_string()
+    }
+}
+
 /// `(x, mean, std)`.
 type ErrorBarPoint = (f64, f64, f64);
 
@@ -154,11 +163,7 @@ fn sweep_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Res
     let labels = AccuracyLabels {
         title: title(exp),
         x: x.clone(),
-        y: if k == 100.0 {
-            format!("{metric} (%)")
-        } else {
-            metric.clone()
-        },
+        y: axis_label(metric),
         reference_title: exp.output.paper_label.clone(),
         reference_y: if k == 100.0 {
             format!("{} (%)", exp.output.paper_label)
@@ -214,14 +219,9 @@ fn bar_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Resul
     if bars.len() < 2 {
         return Ok(None);
     }
-    let x_label = if k == 100.0 {
-        format!("{metric} (%)")
-    } else {
-        metric.clone()
-    };
     let files = plots::bars(
         &title(exp),
-        &x_label,
+        &axis_label(metric),
         &bars,
         &results.join(format!("{metric}_bars")),
     )?;
