@@ -6,10 +6,12 @@
 //! and the Linear; pooling is linear and commutes with a per-channel affine map, so the BN folds into
 //! the classifier: `W' = W diag(s)`, `b' = W (beta - s mean) + b`. Nothing BN-shaped is left.
 //!
-//! Also for speed: `f1` and `f2` read the same input, so they run as one 1x1 conv with `2 r d` outputs
-//! whose halves are then merged; and weights and activations are kept channels-last (NHWC in
-//! memory), the layout oneDNN's CPU convolutions run natively: in NCHW every conv call converts its
-//! input and output (timm S1/S4 at batch 1, 2 threads: 0.70x the time of NCHW with BN folded).
+//! Also for speed: weights and activations are kept channels-last (NHWC in memory), the layout
+//! oneDNN's CPU convolutions run natively (in NCHW every conv call converts its input and output).
+//! In NHWC a 1x1 conv is a matmul over the last dimension, so `f1`, `f2` and `g` run as `linear` on
+//! the permuted view (no copy): one GEMM instead of a conv that libtorch sends, at batch 1 and in
+//! the small late stages, to its slow im2col path. `f1` and `f2` read the same input, so they are
+//! one GEMM with `2 r d` outputs whose halves are then merged.
 
 use crate::model::{Act, Conv, ConvBn, Mode, StarNet};
 use tch::{Kind, Tensor, nn};
@@ -56,13 +58,36 @@ fn bn_affine(bn: &nn::BatchNorm) -> (Tensor, Tensor) {
     (s, t)
 }
 
+/// A 1x1 conv (stride 1, no groups) as a Linear over the channel dimension.
+#[derive(Debug)]
+struct Pointwise {
+    /// `out x in`: the conv weight without its two unit dimensions.
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Pointwise {
+    fn new(c: &Conv) -> Self {
+        debug_assert!(c.stride == 1 && c.groups == 1 && c.weight.size()[2..] == [1, 1]);
+        Self {
+            weight: c.weight.flatten(1, -1).contiguous(),
+            bias: c.bias.shallow_clone(),
+        }
+    }
+
+    /// `x` is `N x H x W x C` (a permuted view of a channels-last tensor).
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.linear(&self.weight, Some(&self.bias))
+    }
+}
+
 #[derive(Debug)]
 struct FusedBlock {
     dwconv: Conv,
-    /// `f1` and `f2` stacked along the output channels: one conv, then split in halves.
-    f12: Conv,
+    /// `f1` and `f2` stacked along the output channels: one GEMM, then split in halves.
+    f12: Pointwise,
     hidden: i64,
-    g: Conv,
+    g: Pointwise,
     dwconv2: Conv,
     mode: Mode,
     act: Act,
@@ -70,11 +95,13 @@ struct FusedBlock {
 
 impl FusedBlock {
     fn forward(&self, x: &Tensor) -> Tensor {
-        let y = self.f12.forward(&self.dwconv.forward(x));
-        let x1 = y.narrow(1, 0, self.hidden);
-        let x2 = y.narrow(1, self.hidden, self.hidden);
+        let nhwc = self.dwconv.forward(x).permute([0, 2, 3, 1]);
+        let y = self.f12.forward(&nhwc);
+        let x1 = y.narrow(-1, 0, self.hidden);
+        let x2 = y.narrow(-1, self.hidden, self.hidden);
         let y = demonet::star::star(&x1, &x2, self.mode, self.act);
-        x + self.dwconv2.forward(&self.g.forward(&y))
+        let y = self.g.forward(&y).permute([0, 3, 1, 2]);
+        x + self.dwconv2.forward(&y)
     }
 }
 
@@ -106,15 +133,15 @@ impl StarNet {
                             let f2 = fold(&b.f2);
                             let hidden = f1.weight.size()[0];
                             let f12 = Conv {
-                                weight: channels_last(&Tensor::cat(&[&f1.weight, &f2.weight], 0)),
+                                weight: Tensor::cat(&[&f1.weight, &f2.weight], 0),
                                 bias: Tensor::cat(&[&f1.bias, &f2.bias], 0),
                                 ..f1
                             };
                             FusedBlock {
                                 dwconv: fold(&b.dwconv),
-                                f12,
+                                f12: Pointwise::new(&f12),
                                 hidden,
-                                g: fold(&b.g),
+                                g: Pointwise::new(&fold(&b.g)),
                                 dwconv2: fold(&b.dwconv2),
                                 mode: b.mode,
                                 act: b.act,
