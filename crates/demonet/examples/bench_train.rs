@@ -88,6 +88,7 @@ fn sync(device: Device) {
 }
 
 fn main() -> Result<()> {
+    training::malloc::keep_freed_memory();
     let a = parse()?;
     let device = a.device.resolve()?;
     if let Some(t) = a.threads {

@@ -192,6 +192,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    training::malloc::keep_freed_memory();
     // `runner configs/x.toml ...` is `runner run configs/x.toml ...`.
     let mut args: Vec<String> = std::env::args().collect();
     if let Some(first) = args.get(1)

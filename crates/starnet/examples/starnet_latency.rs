@@ -64,6 +64,7 @@ fn time_ms(warmup: usize, runs: usize, mut f: impl FnMut() -> Tensor) -> f64 {
 }
 
 fn main() -> Result<()> {
+    training::malloc::keep_freed_memory();
     let args = parse()?;
     tch::set_num_threads(args.threads);
     tch::set_num_interop_threads(1);

@@ -5,12 +5,14 @@
 //! - [`metrics`]: what a run records ([`TrainRecord`], [`EpochMetrics`]).
 //! - [`optim`], [`schedule`], [`ema`], [`flat`]: optimizer, learning-rate schedule, weight
 //!   averaging, flat parameter groups. [`checkpoint`]: safetensors checkpoints.
+//! - [`malloc`]: glibc malloc settings that keep freed activations for reuse (call first in a binary).
 
 pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod ema;
 pub mod flat;
+pub mod malloc;
 pub mod metrics;
 pub mod optim;
 pub mod schedule;
