@@ -54,6 +54,18 @@ impl Act {
             Act::None => x.shallow_clone(),
         }
     }
+
+    /// Applies the activation in place (inference only: autograd cannot go through it).
+    pub fn apply_(self, x: &mut Tensor) {
+        let _ = match self {
+            Act::Gelu => x.gelu_("none"),
+            Act::Relu => x.relu_(),
+            Act::Relu6 => x.clamp_(0.0, 6.0),
+            Act::LeakyRelu => x.leaky_relu_(),
+            Act::Hardswish => x.hardswish_(),
+            Act::None => return,
+        };
+    }
 }
 
 impl std::fmt::Display for Mode {
@@ -87,6 +99,30 @@ pub fn star(x1: &Tensor, x2: &Tensor, mode: Mode, act: Act) -> Tensor {
         Mode::Star => act.apply(x1) * x2,
         Mode::StarBoth => act.apply(x1) * act.apply(x2),
         Mode::StarAfter => act.apply(&(x1 * x2)),
+    }
+}
+
+/// [`star`] computed in the memory of `x1` (and `x2` for `StarBoth`), for inference: saves an
+/// allocation and a pass over memory per block. `x1` and `x2` must not overlap.
+pub fn star_(x1: &mut Tensor, x2: &mut Tensor, mode: Mode, act: Act) {
+    match mode {
+        Mode::Sum => {
+            act.apply_(x1);
+            let _ = x1.g_add_(x2);
+        }
+        Mode::Star => {
+            act.apply_(x1);
+            let _ = x1.g_mul_(x2);
+        }
+        Mode::StarBoth => {
+            act.apply_(x1);
+            act.apply_(x2);
+            let _ = x1.g_mul_(x2);
+        }
+        Mode::StarAfter => {
+            let _ = x1.g_mul_(x2);
+            act.apply_(x1);
+        }
     }
 }
 
@@ -171,6 +207,31 @@ mod tests {
             &vals(&star(&x1, &x2, Mode::StarBoth, Act::LeakyRelu)),
             &[-0.06, -0.01, 0.0, 0.5, 14.0],
         );
+    }
+
+    #[test]
+    fn in_place_star_equals_star() {
+        tch::manual_seed(3);
+        let modes = [Mode::Sum, Mode::Star, Mode::StarBoth, Mode::StarAfter];
+        let acts = [
+            Act::Gelu,
+            Act::Relu,
+            Act::Relu6,
+            Act::LeakyRelu,
+            Act::Hardswish,
+            Act::None,
+        ];
+        for mode in modes {
+            for act in acts {
+                // Halves of one buffer, as the fused StarNet block has them.
+                let y = Tensor::randn([3, 8], tch::kind::FLOAT_CPU) * 4.0;
+                let (mut x1, mut x2) = (y.narrow(1, 0, 4), y.narrow(1, 4, 4));
+                let expected = vals(&star(&x1, &x2, mode, act));
+                star_(&mut x1, &mut x2, mode, act);
+                close(&vals(&x1), &expected);
+                close(&vals(&y.narrow(1, 0, 4)), &expected);
+            }
+        }
     }
 
     #[test]

@@ -97,11 +97,14 @@ impl FusedBlock {
     fn forward(&self, x: &Tensor) -> Tensor {
         let nhwc = self.dwconv.forward(x).permute([0, 2, 3, 1]);
         let y = self.f12.forward(&nhwc);
-        let x1 = y.narrow(-1, 0, self.hidden);
-        let x2 = y.narrow(-1, self.hidden, self.hidden);
-        let y = demonet::star::star(&x1, &x2, self.mode, self.act);
-        let y = self.g.forward(&y).permute([0, 3, 1, 2]);
-        x + self.dwconv2.forward(&y)
+        let mut x1 = y.narrow(-1, 0, self.hidden);
+        let mut x2 = y.narrow(-1, self.hidden, self.hidden);
+        // In place: the merged halves stay in `y`'s first half, which `g` reads with a row stride.
+        demonet::star::star_(&mut x1, &mut x2, self.mode, self.act);
+        let y = self.g.forward(&x1).permute([0, 3, 1, 2]);
+        let mut out = self.dwconv2.forward(&y);
+        out += x;
+        out
     }
 }
 
