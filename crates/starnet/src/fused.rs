@@ -8,7 +8,7 @@
 //!
 //! Also for speed: weights and activations are kept channels-last (NHWC in memory), the layout
 //! oneDNN's CPU convolutions run natively (in NCHW every conv call converts its input and output).
-//! In NHWC a 1x1 conv is a matmul over the last dimension, so `f1`, `f2` and `g` run as `linear` on
+//! In NHWC a 1x1 conv is a matmul over the last dimension, so `f1`, `f2` and `g` run as matmuls on
 //! the permuted view (no copy): one GEMM instead of a conv that libtorch sends, at batch 1 and in
 //! the small late stages, to its slow im2col path. `f1` and `f2` read the same input, so they are
 //! one GEMM with `2 r d` outputs whose halves are then merged.
@@ -58,11 +58,11 @@ fn bn_affine(bn: &nn::BatchNorm) -> (Tensor, Tensor) {
     (s, t)
 }
 
-/// A 1x1 conv (stride 1, no groups) as a Linear over the channel dimension.
+/// A 1x1 conv (stride 1, no groups) as a matmul over the channel dimension.
 #[derive(Debug)]
 struct Pointwise {
-    /// `out x in`: the conv weight without its two unit dimensions.
-    weight: Tensor,
+    /// `in x out`: the conv weight without its unit dimensions, transposed (a view).
+    weight_t: Tensor,
     bias: Tensor,
 }
 
@@ -70,14 +70,18 @@ impl Pointwise {
     fn new(c: &Conv) -> Self {
         debug_assert!(c.stride == 1 && c.groups == 1 && c.weight.size()[2..] == [1, 1]);
         Self {
-            weight: c.weight.flatten(1, -1).contiguous(),
+            weight_t: c.weight.flatten(1, -1).contiguous().tr(),
             bias: c.bias.shallow_clone(),
         }
     }
 
     /// `x` is `N x H x W x C` (a permuted view of a channels-last tensor).
     fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, Some(&self.bias))
+        // The bias is added in place afterwards: `linear` (addmm) first broadcast-copies it into
+        // the whole output, which costs as much as the GEMM on the large early-stage maps.
+        let mut y = x.matmul(&self.weight_t);
+        let _ = y.g_add_(&self.bias);
+        y
     }
 }
 
