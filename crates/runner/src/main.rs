@@ -124,7 +124,8 @@ struct CommonArgs {
 
 #[derive(Args, Clone)]
 struct ExecArgs {
-    /// Runs at a time. On CPU the threads are split between them.
+    /// Runs at a time. On CPU the threads are split between them. Runs with drop path or dropout
+    /// are bit-reproducible only at 1 (libtorch has one random generator per process).
     #[arg(long, default_value_t = 1)]
     jobs: usize,
     /// cpu, cuda or auto (CUDA when libtorch sees a GPU).

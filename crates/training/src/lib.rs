@@ -5,6 +5,7 @@
 //! - [`metrics`]: what a run records ([`TrainRecord`], [`EpochMetrics`]).
 //! - [`optim`], [`schedule`], [`ema`], [`flat`]: optimizer, learning-rate schedule, weight
 //!   averaging, flat parameter groups. [`checkpoint`]: safetensors checkpoints.
+//! - [`seed`]: seeding libtorch's process-wide RNG safely when runs share a process.
 //! - [`malloc`]: glibc malloc settings that keep freed activations for reuse (call first in a binary).
 
 pub mod checkpoint;
@@ -16,6 +17,7 @@ pub mod malloc;
 pub mod metrics;
 pub mod optim;
 pub mod schedule;
+pub mod seed;
 pub mod train_loop;
 
 pub use metrics::{EpochMetrics, TrainRecord};

@@ -239,19 +239,19 @@ pub fn check_fit(model: &ModelConfig, data: &Dataset) -> Result<()> {
     Ok(())
 }
 
-/// Seeds tch's global RNG and builds the model, holding a lock so that concurrent runs
-/// (`--jobs`) each draw their initial weights from their own seed only.
+/// Seeds tch's global RNG and builds the model, so that concurrent runs (`--jobs`) each draw
+/// their initial weights from their own seed only (`training::seed`).
 pub fn build<M>(
     device: tch::Device,
     seed: u64,
     make: impl FnOnce(&nn::Path) -> Result<M>,
 ) -> Result<(nn::VarStore, M, f64)> {
-    static INIT: Mutex<()> = Mutex::new(());
-    let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
     let t = Instant::now();
-    tch::manual_seed(seed as i64);
-    let vs = nn::VarStore::new(device);
-    let model = make(&vs.root())?;
+    let (vs, model) = training::seed::seeded(seed as i64, || -> Result<_> {
+        let vs = nn::VarStore::new(device);
+        let model = make(&vs.root())?;
+        Ok((vs, model))
+    })?;
     Ok((vs, model, t.elapsed().as_secs_f64()))
 }
 
