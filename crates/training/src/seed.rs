@@ -17,6 +17,11 @@ pub fn seeded<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
     draw()
 }
 
+/// Seeds tch's global RNG (for the draws that follow, e.g. drop path in the next epoch).
+pub fn reseed(seed: i64) {
+    seeded(seed, || ());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,7 +33,7 @@ mod tests {
         std::thread::scope(|s| {
             s.spawn(|| {
                 for i in 0..2000 {
-                    seeded(i, || ());
+                    reseed(i);
                 }
             });
             for _ in 0..200 {

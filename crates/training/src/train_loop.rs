@@ -583,7 +583,7 @@ pub fn train(
 
     let (mut train_time, mut train_images) = (0.0, 0i64);
     for epoch in start_epoch..cfg.epochs {
-        crate::seed::seeded(epoch_seed(cfg.seed, epoch), || ());
+        crate::seed::reseed(epoch_seed(cfg.seed, epoch));
         let t0 = Instant::now();
         let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
         let mut correct = Tensor::zeros([], (Kind::Int64, device));
