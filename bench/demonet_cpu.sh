@@ -14,8 +14,7 @@ COMMON="--depth 12 --patch 4 --img 28 --in-chans 1 --classes 10 --batch 128 --th
 cargo build --release -q -p demonet --example bench_train
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_train
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
-# The same glibc malloc settings as our binaries (crates/training/src/malloc.rs), for the peer too.
-export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
+source bench/malloc.sh
 out=$(mktemp)
 for w in 32 64 128; do
   for r in $(seq "$ROUNDS"); do

@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${1:-50}
 PY=${STARLAB_PYTHON:-.venv/bin/python}
-# The same glibc malloc settings as our binaries (crates/training/src/malloc.rs), for the peers too.
-export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
+source bench/malloc.sh
 COMMON="--depth 12 --patch 2 --img 28 --in-chans 1 --classes 10 --batch 256 --warmup 10 --steps $STEPS --device cuda"
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_train
 [ -x "$BIN" ] || cargo build --release -q -p demonet --example bench_train

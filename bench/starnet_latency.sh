@@ -19,9 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 PY=${STARLAB_PYTHON:-.venv/bin/python}
-# Our binaries keep freed memory for reuse (crates/training/src/malloc.rs); the peers get the same
-# glibc settings, so both sides are measured without page faults on every forward.
-export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
+source bench/malloc.sh
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 COMMON=(--threads "$THREADS" --img 224 --warmup "$WARMUP" --runs "$RUNS")
