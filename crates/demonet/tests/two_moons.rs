@@ -7,7 +7,7 @@ use ndarray::Array2;
 use tch::{Device, nn};
 use training::data::LoaderConfig;
 use training::data::moons::make_moons;
-use training::{TrainConfig, train};
+use training::{TrainConfig, Trainer};
 
 /// Training seeds (model init, batch order); the data set is fixed, as the reference fixes
 /// `random_state=0`.
@@ -29,24 +29,18 @@ fn best_train_acc(mode: Mode, seed: u64) -> f64 {
         drop_last: true,
         ..LoaderConfig::default()
     };
-    let rec = train(
-        &net,
-        &vs,
-        &data,
-        &data,
-        &loader,
-        &cfg,
-        &mut (),
-        &Default::default(),
-    )
-    .unwrap();
+    let rec = Trainer::new(&net, &vs, &cfg)
+        .unwrap()
+        .loader(&loader)
+        .fit(&data, &data)
+        .unwrap();
     if seed == 0 {
         // the decision-boundary grid is a probability map of the right size
         let p = class1_probability(&net, &Grid::reference(), Device::Cpu);
         assert_eq!(p.len(), 250 * 225);
         assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
     }
-    rec.best.unwrap().eval_top1
+    rec.best.unwrap().test_top1
 }
 
 #[test]

@@ -1,13 +1,22 @@
 //! Checkpoints as safetensors: the model's variables under their state-dict names (so
 //! `VarStore::load` and `safetensors.torch.load_file` read them), plus the optimizer state, the EMA
 //! and fp32 masters under `optim.*`, `ema.*`, `master.*`, and run metadata as string pairs.
+//!
+//! [`save_training`] and [`restore_training`] store and restore a whole training run (what
+//! [`crate::Trainer`] needs to resume bit for bit); [`save`] and [`Checkpoint`] are the file
+//! format; [`write_atomic`] is how every checkpoint reaches the disk.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use tch::{Kind, Tensor, nn};
+
+use crate::config::TrainConfig;
+use crate::metrics::TrainRecord;
+use crate::stepper::Stepper;
 
 fn dtype_of(kind: Kind) -> Result<Dtype> {
     Ok(match kind {
@@ -37,7 +46,38 @@ fn kind_of(dtype: Dtype) -> Result<Kind> {
     })
 }
 
-/// Writes `tensors` and `metadata` to `path` atomically (a temporary file, then a rename).
+/// Writes `bytes` to `path` so that readers see the old file or the whole new one, never a part,
+/// even after a crash: a temporary file with a unique name in the same folder (concurrent
+/// writers never share one), fsync, rename over `path`, fsync of the folder. Creates the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-").suffix(".part");
+    // tempfile's default is owner-only; a checkpoint gets the usual umask-governed mode.
+    #[cfg(unix)]
+    builder.permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666));
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming a temporary file to {}", path.display()))?;
+    // The rename itself is durable only once the folder is synced (a no-op elsewhere than unix).
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing folder {}", dir.display()))?;
+    Ok(())
+}
+
+/// Writes `tensors` and `metadata` to `path` with [`write_atomic`] (the file is encoded in memory
+/// first: safetensors writes to paths, not to open files).
 pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<()> {
     let mut bytes: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = vec![];
     for (name, t) in tensors {
@@ -57,16 +97,92 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String,
         .iter()
         .map(|(n, d, s, b)| Ok((n.clone(), TensorView::new(*d, s.clone(), b)?)))
         .collect::<Result<_>>()?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating checkpoint folder {}", dir.display()))?;
+    let file = safetensors::serialize(views, Some(metadata))
+        .with_context(|| format!("encoding checkpoint {}", path.display()))?;
+    write_atomic(path, &file).with_context(|| format!("writing checkpoint {}", path.display()))
+}
+
+/// Saves a training run at the end of epoch `epochs_done`: every variable of `vs`, the fp32
+/// masters (under mixed precision), optimizer and EMA state, the config and the record so far.
+pub fn save_training(
+    path: &Path,
+    vs: &nn::VarStore,
+    st: &Stepper,
+    cfg: &TrainConfig,
+    epochs_done: usize,
+    record: &TrainRecord,
+) -> Result<()> {
+    let mut tensors: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    if st.flat.compute_kind.is_some() {
+        tensors.extend(
+            st.flat
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("master.{i}"), g.master.shallow_clone())),
+        );
     }
-    let tmp = path.with_extension("safetensors.tmp");
-    safetensors::serialize_to_file(views, Some(metadata), &tmp)
-        .with_context(|| format!("writing checkpoint {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    Ok(())
+    tensors.extend(st.opt.state());
+    if let Some(ema) = &st.ema {
+        tensors.extend(ema.state());
+    }
+    let meta = HashMap::from([
+        ("format".to_string(), "pt".to_string()),
+        ("starlab.epochs_done".to_string(), epochs_done.to_string()),
+        ("starlab.optimizer_step".to_string(), st.opt.step.to_string()),
+        ("starlab.train_config".to_string(), serde_json::to_string(cfg)?),
+        ("starlab.record".to_string(), serde_json::to_string(record)?),
+    ]);
+    save(path, &tensors, meta)
+}
+
+/// Restores what [`save_training`] wrote into `vs` and `st`; returns (epochs done, record so far).
+/// A checkpoint written with another recipe (see [`TrainConfig::resume_conflicts`]) is refused.
+pub fn restore_training(
+    path: &Path,
+    vs: &nn::VarStore,
+    st: &mut Stepper,
+    cfg: &TrainConfig,
+) -> Result<(usize, TrainRecord)> {
+    let ck = Checkpoint::read(path)?;
+    let saved: TrainConfig = serde_json::from_str(&ck.meta("starlab.train_config")?)
+        .with_context(|| format!("checkpoint {}: unreadable `starlab.train_config`", path.display()))?;
+    let conflicts = cfg.resume_conflicts(&saved);
+    if !conflicts.is_empty() {
+        bail!(
+            "checkpoint {} was written with a different training config (fields: {}); resuming would not continue \
+             the same run",
+            path.display(),
+            conflicts.join(", ")
+        );
+    }
+    ck.load_vars(vs)?;
+    if st.flat.compute_kind.is_some() && ck.has("master.0") {
+        for (i, g) in st.flat.groups.iter().enumerate() {
+            ck.copy_into(&format!("master.{i}"), &g.master)?;
+        }
+    } else {
+        st.flat.model_to_master();
+    }
+    for (name, t) in st.opt.state_targets() {
+        ck.copy_into(&name, t)?;
+    }
+    if let Some(ema) = &mut st.ema {
+        for (name, t) in ema.state_targets() {
+            ck.copy_into(&name, t)?;
+        }
+    }
+    let parse = |key: &str| -> Result<u64> {
+        ck.meta(key)?
+            .parse()
+            .with_context(|| format!("checkpoint {}: `{key}` is not a number", path.display()))
+    };
+    st.opt.step = parse("starlab.optimizer_step")?;
+    let done = parse("starlab.epochs_done")? as usize;
+    let record: TrainRecord = serde_json::from_str(&ck.meta("starlab.record")?)
+        .with_context(|| format!("checkpoint {}: unreadable `starlab.record`", path.display()))?;
+    Ok((done, record))
 }
 
 /// A checkpoint read into memory.
@@ -173,6 +289,46 @@ mod tests {
         let err = c.copy_into("a", &wrong).unwrap_err().to_string();
         assert!(err.contains("`a`") && err.contains("shape"), "{err}");
         assert!(c.tensor("b").unwrap_err().to_string().contains("`b` is missing"));
+    }
+
+    #[test]
+    fn atomic_writes_replace_whole_files_and_leave_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/sub/last.safetensors");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second, longer").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second, longer");
+        // writers racing on one path each use their own temporary: one whole file wins
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let path = &path;
+                s.spawn(move || write_atomic(path, &[i; 4096]).unwrap());
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() == 4096 && bytes.iter().all(|&b| b == bytes[0]));
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("last.safetensors")]);
+        // the same mode as any file the user creates there (not tempfile's owner-only one)
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions();
+        assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let err = write_atomic(&blocker.join("c.safetensors"), b"x").unwrap_err();
+        assert!(
+            format!("{err:#}").contains(&blocker.display().to_string()),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -14,11 +14,16 @@ pub struct EpochMetrics {
     pub train_loss: f64,
     /// Top-1 accuracy on the training batches as they were seen (train mode, during the epoch).
     pub train_top1: f64,
-    /// Cross-entropy (no smoothing) on the evaluation split, in eval mode.
-    pub eval_loss: f64,
-    pub eval_top1: f64,
-    /// Top-5 accuracy, when there are more than 5 classes.
-    pub eval_top5: Option<f64>,
+    /// Cross-entropy (no smoothing) on the held-out test split, in eval mode. (`val_*` is kept
+    /// for a validation split; checkpoints written before the rename say `eval_*`.)
+    #[serde(alias = "eval_loss")]
+    pub test_loss: f64,
+    /// Top-1 accuracy on the test split, in eval mode.
+    #[serde(alias = "eval_top1")]
+    pub test_top1: f64,
+    /// Top-5 accuracy on the test split, when there are more than 5 classes.
+    #[serde(alias = "eval_top5")]
+    pub test_top5: Option<f64>,
     /// Seconds spent on this epoch's training steps (not evaluation).
     pub train_s: f64,
     /// Training images per second over the epoch.
@@ -30,7 +35,7 @@ pub struct EpochMetrics {
 pub struct TrainRecord {
     /// One entry per finished epoch, including those before a resume.
     pub epochs: Vec<EpochMetrics>,
-    /// The epoch with the highest `eval_top1` (the first one on ties).
+    /// The epoch with the highest `test_top1` (the first one on ties).
     pub best: Option<EpochMetrics>,
     /// The last finished epoch.
     pub last: Option<EpochMetrics>,
@@ -53,7 +58,7 @@ pub struct TrainRecord {
 impl TrainRecord {
     /// Appends an epoch and updates `best` and `last`.
     pub fn push(&mut self, m: EpochMetrics) {
-        if self.best.as_ref().is_none_or(|b| m.eval_top1 > b.eval_top1) {
+        if self.best.as_ref().is_none_or(|b| m.test_top1 > b.test_top1) {
             self.best = Some(m.clone());
         }
         self.last = Some(m.clone());
@@ -86,15 +91,15 @@ mod tests {
     }
 
     #[test]
-    fn best_is_highest_eval_top1_first_on_ties() {
-        let m = |epoch, eval_top1| EpochMetrics {
+    fn best_is_highest_test_top1_first_on_ties() {
+        let m = |epoch, test_top1| EpochMetrics {
             epoch,
             lr: 0.0,
             train_loss: 0.0,
             train_top1: 0.0,
-            eval_loss: 0.0,
-            eval_top1,
-            eval_top5: None,
+            test_loss: 0.0,
+            test_top1,
+            test_top5: None,
             train_s: 0.0,
             train_img_per_s: 0.0,
         };
@@ -105,5 +110,18 @@ mod tests {
         assert_eq!(r.best.unwrap().epoch, 1);
         assert_eq!(r.last.unwrap().epoch, 3);
         assert_eq!(r.epochs.len(), 4);
+    }
+
+    #[test]
+    fn records_written_with_the_old_eval_names_still_read() {
+        let old = r#"{"epoch": 2, "lr": 0.1, "train_loss": 0.5, "train_top1": 0.8, "eval_loss": 0.4,
+            "eval_top1": 0.875, "eval_top5": null, "train_s": 1.0, "train_img_per_s": 100.0}"#;
+        let m: EpochMetrics = serde_json::from_str(old).unwrap();
+        assert_eq!((m.test_loss, m.test_top1, m.test_top5), (0.4, 0.875, None));
+        let now = serde_json::to_string(&m).unwrap();
+        assert!(
+            now.contains("\"test_top1\":0.875") && !now.contains("eval_"),
+            "{now}"
+        );
     }
 }

@@ -22,9 +22,25 @@ pub fn reseed(seed: i64) {
     seeded(seed, || ());
 }
 
+/// The seed of tch's RNG for `epoch` of a run seeded with `seed` (a splitmix64 mix, so nearby
+/// seeds and epochs give unrelated streams).
+pub fn epoch_seed(seed: u64, epoch: usize) -> i64 {
+    let mut z = seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 1) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_seeds_differ() {
+        assert_ne!(epoch_seed(0, 0), epoch_seed(0, 1));
+        assert_ne!(epoch_seed(0, 1), epoch_seed(1, 1));
+        assert!(epoch_seed(7, 3) >= 0);
+    }
 
     #[test]
     fn draws_follow_the_seed_while_other_threads_reseed() {

@@ -1,18 +1,18 @@
-//! The training loop end to end on a tiny MLP with dropout (so tch's RNG matters): determinism,
-//! exact resume, NaN handling, AMP being a no-op on the CPU, EMA, checkpoints readable by tch.
+//! The training loop (`Trainer`) end to end on a tiny MLP with dropout (so tch's RNG matters):
+//! determinism, exact resume, NaN handling, AMP being a no-op on the CPU, EMA, checkpoints readable
+//! by tch, and `fit` being exactly its `train_epoch` + `evaluate` steps.
 //!
 //! tch's RNG and thread count are process-global, so the tests take a lock.
 
 use std::cell::Cell;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use rand::{Rng, SeedableRng};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 use training::data::{LoaderConfig, Split};
-use training::{
-    EpochMetrics, Observer, OptimizerKind, RunOptions, StepInfo, TrainConfig, TrainRecord, train,
-};
+use training::{EpochMetrics, Observer, OptimizerKind, StepInfo, TrainConfig, TrainRecord, Trainer};
 
 static GLOBAL: Mutex<()> = Mutex::new(());
 
@@ -84,21 +84,29 @@ fn config() -> TrainConfig {
     }
 }
 
-fn run(cfg: &TrainConfig, opts: &RunOptions) -> TrainRecord {
+/// The optional parts of a run.
+#[derive(Default)]
+struct Opts {
+    resume: Option<PathBuf>,
+    checkpoint_dir: Option<PathBuf>,
+    stop_after: Option<usize>,
+}
+
+fn run(cfg: &TrainConfig, opts: Opts) -> TrainRecord {
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
     let (tr, te) = (blobs(120, 1), blobs(60, 2));
-    train(
-        &model,
-        &vs,
-        &tr,
-        &te,
-        &LoaderConfig::default(),
-        cfg,
-        &mut (),
-        opts,
-    )
-    .unwrap()
+    let mut trainer = Trainer::new(&model, &vs, cfg).unwrap();
+    if let Some(dir) = opts.checkpoint_dir {
+        trainer = trainer.checkpoint_dir(dir);
+    }
+    if let Some(n) = opts.stop_after {
+        trainer = trainer.stop_after(n);
+    }
+    if let Some(path) = opts.resume {
+        trainer = trainer.resume(&path).unwrap();
+    }
+    trainer.fit(&tr, &te).unwrap()
 }
 
 /// The metrics that must agree between runs (everything but timings).
@@ -111,8 +119,8 @@ fn outcome(r: &TrainRecord) -> Vec<(usize, f64, f64, f64, f64, f64)> {
                 m.lr,
                 m.train_loss,
                 m.train_top1,
-                m.eval_loss,
-                m.eval_top1,
+                m.test_loss,
+                m.test_top1,
             )
         })
         .collect()
@@ -131,24 +139,24 @@ fn same_config_twice_gives_identical_metrics_and_it_learns() {
             },
             ..config()
         };
-        let a = run(&cfg, &RunOptions::default());
-        let b = run(&cfg, &RunOptions::default());
+        let a = run(&cfg, Opts::default());
+        let b = run(&cfg, Opts::default());
         assert_eq!(outcome(&a), outcome(&b), "{optimizer:?}");
         assert_eq!(a.epochs.len(), 4);
         assert_eq!(a.steps, 4 * 8);
         let last = a.last.as_ref().unwrap();
         assert!(
-            last.eval_top1 > 0.8,
+            last.test_top1 > 0.8,
             "{optimizer:?} did not learn the blobs: {last:?}"
         );
-        assert!(a.best.as_ref().unwrap().eval_top1 >= last.eval_top1);
+        assert!(a.best.as_ref().unwrap().test_top1 >= last.test_top1);
         // a different seed changes the trajectory (the seed really is used)
         let c = run(
             &TrainConfig {
                 seed: 6,
                 ..cfg.clone()
             },
-            &RunOptions::default(),
+            Opts::default(),
         );
         assert_ne!(outcome(&a), outcome(&c));
     }
@@ -163,11 +171,11 @@ fn resuming_continues_the_same_trajectory() {
         checkpoint_every: Some(1),
         ..config()
     };
-    let straight = run(&cfg, &RunOptions::default());
+    let straight = run(&cfg, Opts::default());
 
     let first = run(
         &cfg,
-        &RunOptions {
+        Opts {
             checkpoint_dir: Some(dir.path().join("a")),
             stop_after: Some(2),
             ..Default::default()
@@ -177,7 +185,7 @@ fn resuming_continues_the_same_trajectory() {
     assert!(dir.path().join("a/epoch_0001.safetensors").exists());
     let resumed = run(
         &cfg,
-        &RunOptions {
+        Opts {
             resume: Some(dir.path().join("a/last.safetensors")),
             checkpoint_dir: Some(dir.path().join("b")),
             stop_after: None,
@@ -195,24 +203,16 @@ fn resuming_continues_the_same_trajectory() {
     // resuming with a different recipe is refused, naming the field
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
-    let err = train(
-        &model,
-        &vs,
-        &blobs(120, 1),
-        &blobs(60, 2),
-        &LoaderConfig::default(),
-        &TrainConfig {
-            lr: 0.5,
-            ..cfg.clone()
-        },
-        &mut (),
-        &RunOptions {
-            resume: Some(dir.path().join("a/last.safetensors")),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
-    assert!(err.message.contains("lr"), "{}", err.message);
+    let other = TrainConfig {
+        lr: 0.5,
+        ..cfg.clone()
+    };
+    let err = Trainer::new(&model, &vs, &other)
+        .unwrap()
+        .resume(&dir.path().join("a/last.safetensors"))
+        .err()
+        .unwrap();
+    assert!(err.message.contains("(fields: lr)"), "{}", err.message);
 }
 
 #[test]
@@ -221,17 +221,10 @@ fn a_nan_loss_stops_the_run_and_keeps_the_finished_epochs() {
     let vs = nn::VarStore::new(Device::Cpu);
     let mut model = Tiny::new(&vs, 11);
     model.nan_after = Some(8 * 2 + 3); // in the 4th step of epoch 2
-    let err = train(
-        &model,
-        &vs,
-        &blobs(120, 1),
-        &blobs(60, 2),
-        &LoaderConfig::default(),
-        &config(),
-        &mut (),
-        &Default::default(),
-    )
-    .unwrap_err();
+    let err = Trainer::new(&model, &vs, &config())
+        .unwrap()
+        .fit(&blobs(120, 1), &blobs(60, 2))
+        .unwrap_err();
     assert!(
         err.message.contains("NaN") && err.message.contains("epoch 2, step 3"),
         "{}",
@@ -253,14 +246,14 @@ fn amp_is_a_no_op_on_the_cpu_and_ema_only_changes_evaluation() {
             amp: false,
             ..base.clone()
         },
-        &Default::default(),
+        Opts::default(),
     );
     let amp = run(
         &TrainConfig {
             amp: true,
             ..base.clone()
         },
-        &Default::default(),
+        Opts::default(),
     );
     assert_eq!(outcome(&plain), outcome(&amp));
     let ema = run(
@@ -269,11 +262,11 @@ fn amp_is_a_no_op_on_the_cpu_and_ema_only_changes_evaluation() {
             amp: false,
             ..base
         },
-        &Default::default(),
+        Opts::default(),
     );
     for (p, e) in plain.epochs.iter().zip(&ema.epochs) {
         assert_eq!((p.train_loss, p.train_top1), (e.train_loss, e.train_top1));
-        assert_ne!(p.eval_loss, e.eval_loss);
+        assert_ne!(p.test_loss, e.test_loss);
     }
 }
 
@@ -309,17 +302,12 @@ fn observer_sees_every_step_and_epoch_and_schedule_reaches_the_floor() {
         drop_last: true,
         ..Default::default()
     };
-    let rec = train(
-        &model,
-        &vs,
-        &blobs(120, 1),
-        &blobs(60, 2),
-        &loader,
-        &cfg,
-        &mut obs,
-        &Default::default(),
-    )
-    .unwrap();
+    let rec = Trainer::new(&model, &vs, &cfg)
+        .unwrap()
+        .loader(&loader)
+        .observer(&mut obs)
+        .fit(&blobs(120, 1), &blobs(60, 2))
+        .unwrap();
     // 120 / 16 = 7 full batches with drop_last
     assert_eq!(obs.steps, 3 * 7);
     assert_eq!(obs.epochs, vec![0, 1, 2]);
@@ -340,35 +328,62 @@ fn bad_config_is_an_error_naming_the_field() {
         batch_size: 0,
         ..config()
     };
-    let err = train(
-        &model,
-        &vs,
-        &blobs(30, 1),
-        &blobs(30, 2),
-        &LoaderConfig::default(),
-        &cfg,
-        &mut (),
-        &Default::default(),
-    )
-    .unwrap_err();
+    let err = Trainer::new(&model, &vs, &cfg).err().unwrap();
     assert!(err.message.contains("`batch_size`"), "{}", err.message);
-    let err = train(
-        &model,
-        &vs,
-        &blobs(30, 1),
-        &blobs(30, 2),
-        &LoaderConfig::default(),
-        &config(),
-        &mut (),
-        &RunOptions {
-            resume: Some("/nonexistent/x.safetensors".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
+    let err = Trainer::new(&model, &vs, &config())
+        .unwrap()
+        .resume("/nonexistent/x.safetensors".as_ref())
+        .err()
+        .unwrap();
     assert!(
         err.message.contains("/nonexistent/x.safetensors"),
         "{}",
         err.message
     );
+    // fewer examples than one batch, and the loader drops partial batches: no step to take
+    let err = Trainer::new(&model, &vs, &config())
+        .unwrap()
+        .loader(&LoaderConfig {
+            drop_last: true,
+            ..Default::default()
+        })
+        .fit(&blobs(10, 1), &blobs(30, 2))
+        .unwrap_err();
+    assert!(
+        err.message.contains("10 examples: not one batch of 16"),
+        "{}",
+        err.message
+    );
+    assert!(err.record.epochs.is_empty());
+}
+
+#[test]
+fn fit_is_train_epoch_then_evaluate_each_epoch() {
+    let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cfg = TrainConfig {
+        epochs: 3,
+        ema: Some(0.8),
+        ..config()
+    };
+    let fitted = run(&cfg, Opts::default());
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = Tiny::new(&vs, 11);
+    let (tr, te) = (blobs(120, 1), blobs(60, 2));
+    let mut trainer = Trainer::new(&model, &vs, &cfg).unwrap();
+    for m in &fitted.epochs {
+        let t = trainer.train_epoch(m.epoch, &tr).unwrap();
+        let e = trainer.evaluate(&te);
+        assert_eq!(
+            (t.lr, t.loss, t.top1, e.loss, e.top1, e.top5),
+            (
+                m.lr,
+                m.train_loss,
+                m.train_top1,
+                m.test_loss,
+                m.test_top1,
+                m.test_top5
+            )
+        );
+        assert_eq!(t.images, 120);
+    }
 }

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use toml::Spanned;
 use toml::de::DeValue;
 use training::data::{DataName, DataSpec};
-use training::{RunOptions, TrainConfig};
+use training::{TrainConfig, Trainer};
 
 use super::train::{Progress, build, load_cached, on_device, outcome};
 use super::{Kind, RunContext, RunOutcome, check_typed, from_config};
@@ -108,16 +108,11 @@ impl Kind for Moons {
         loader.drop_last = true;
         let (train_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0);
-        let result = training::train(
-            &model,
-            &vs,
-            &train_split,
-            &test_split,
-            &loader,
-            &cfg.train,
-            &mut observer,
-            &RunOptions::default(),
-        );
+        let result = Trainer::new(&model, &vs, &cfg.train).and_then(|t| {
+            t.loader(&loader)
+                .observer(&mut observer)
+                .fit(&train_split, &test_split)
+        });
         let timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
         let mut out = outcome(result, timings)?;
 

@@ -17,7 +17,7 @@ use tch::nn;
 use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
 use training::data::{DataSpec, Dataset, Split};
-use training::{EpochMetrics, Observer, RunInfo, RunOptions, StepInfo, TrainConfig, TrainRecord};
+use training::{EpochMetrics, Observer, RunInfo, StepInfo, TrainConfig, TrainRecord, Trainer};
 
 use super::{Kind, RunContext, RunOutcome, best_of, canonical_typed, check_typed, from_config};
 use crate::progress::RunProgress;
@@ -143,16 +143,11 @@ impl Kind for Train {
         let loader = data.loader(cfg.train.batch_size, true, seed);
         let (train_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0);
-        let result = training::train(
-            model.as_ref(),
-            &vs,
-            &train_split,
-            &test_split,
-            &loader,
-            &cfg.train,
-            &mut observer,
-            &RunOptions::default(),
-        );
+        let result = Trainer::new(model.as_ref(), &vs, &cfg.train).and_then(|t| {
+            t.loader(&loader)
+                .observer(&mut observer)
+                .fit(&train_split, &test_split)
+        });
         let mut timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
         if let Some(first) = observer.first_step_s {
             timings.insert("first_step_s".to_string(), first);
@@ -168,7 +163,7 @@ pub fn outcome(
 ) -> Result<RunOutcome> {
     let (record, stopped) = match result {
         Ok(r) => (r, None),
-        Err(e) if !e.record.epochs.is_empty() => (e.record, Some(e.message)),
+        Err(e) if !e.record.epochs.is_empty() => (*e.record, Some(e.message)),
         Err(e) => bail!("training failed before the first epoch ended: {}", e.message),
     };
     let epochs: Vec<BTreeMap<String, f64>> = record.epochs.iter().map(epoch_metrics).collect();
@@ -187,19 +182,19 @@ pub fn outcome(
     })
 }
 
-/// One epoch as flat metrics: `top1`/`top5`/`loss` are on the evaluation split.
+/// One epoch as flat metrics: `top1`/`top5`/`loss` are on the test split.
 pub fn epoch_metrics(m: &EpochMetrics) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::from([
         ("epoch".to_string(), m.epoch as f64),
         ("lr".to_string(), m.lr),
         ("train_loss".to_string(), m.train_loss),
         ("train_top1".to_string(), m.train_top1),
-        ("loss".to_string(), m.eval_loss),
-        ("top1".to_string(), m.eval_top1),
+        ("loss".to_string(), m.test_loss),
+        ("top1".to_string(), m.test_top1),
         ("train_s".to_string(), m.train_s),
         ("img_per_s".to_string(), m.train_img_per_s),
     ]);
-    if let Some(t5) = m.eval_top5 {
+    if let Some(t5) = m.test_top5 {
         out.insert("top5".to_string(), t5);
     }
     out
@@ -343,8 +338,8 @@ impl Observer for Progress<'_> {
     fn on_epoch(&mut self, m: &EpochMetrics) {
         let shown: BTreeMap<String, f64> = [
             ("train_loss", m.train_loss),
-            ("val_loss", m.eval_loss),
-            ("val_top1", m.eval_top1),
+            ("val_loss", m.test_loss),
+            ("val_top1", m.test_top1),
             ("img_per_s", m.train_img_per_s),
         ]
         .into_iter()

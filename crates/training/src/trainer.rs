@@ -1,0 +1,357 @@
+//! [`Trainer`]: the training loop shared by DemoNet and StarNet.
+//!
+//! It runs epochs of seeded batches through a model, with AdamW or SGD over flat parameter groups,
+//! a cosine schedule, label smoothing, gradient clipping and optional EMA ([`Stepper`]); it
+//! evaluates on the test split after every epoch, writes safetensors checkpoints and can resume
+//! from one ([`crate::checkpoint`]).
+//!
+//! Reproducibility: the model's weights are whatever the caller built (seed before building);
+//! the batch order and augmentation come from `(seed, epoch)` through the loader; every other
+//! random draw (drop path, dropout) comes from tch's RNG, reseeded from `(seed, epoch)` at the
+//! start of every epoch. So a run resumed from an epoch-end checkpoint follows the same
+//! trajectory as one that never stopped, and two runs with the same config, device and (on the
+//! CPU) thread count give the same numbers.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Result, anyhow, bail};
+use tch::{Kind, Tensor, nn};
+
+use crate::checkpoint;
+use crate::config::TrainConfig;
+use crate::data::{Augment, LoaderConfig, Split};
+use crate::evaluation::{Evaluation, evaluate};
+use crate::metrics::{EpochMetrics, TrainRecord, correct_topk};
+use crate::observer::{Observer, RunInfo, StepInfo};
+use crate::schedule::{Cosine, LrUpdate};
+use crate::stepper::Stepper;
+
+/// A run that could not start or did not finish; `record` keeps the epochs that did
+/// (`record.stopped` says why). Boxed so that every `Result` carrying this error stays small.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TrainError {
+    pub message: String,
+    pub record: Box<TrainRecord>,
+}
+
+/// What one epoch of training measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochTraining {
+    /// Mean loss over the epoch's steps (with label smoothing, as optimised).
+    pub loss: f64,
+    /// Top-1 accuracy on the batches as they were seen (train mode).
+    pub top1: f64,
+    /// Learning rate at the epoch's last step.
+    pub lr: f64,
+    pub images: i64,
+    /// Seconds spent on the training steps.
+    pub seconds: f64,
+}
+
+/// Trains `model`, whose trainable variables are all of `vs`'s:
+/// `Trainer::new(&model, &vs, &cfg)?.loader(&loader).fit(&train, &test)?`.
+///
+/// The splits may live on any device (batches are moved to `vs`'s). From the loader, `batch_size`
+/// and `seed` are replaced by the config's; evaluation uses it without shuffling and augmentation.
+pub struct Trainer<'a> {
+    model: &'a dyn nn::ModuleT,
+    vs: &'a nn::VarStore,
+    cfg: TrainConfig,
+    stepper: Stepper,
+    train_loader: LoaderConfig,
+    eval_loader: LoaderConfig,
+    observer: Option<&'a mut dyn Observer>,
+    checkpoint_dir: Option<PathBuf>,
+    stop_after: Option<usize>,
+    /// All epochs so far, including those before a resume.
+    record: TrainRecord,
+    /// The epoch `fit` starts at (> 0 after a resume).
+    next_epoch: usize,
+    started: Instant,
+    /// This process's training seconds and images, for `record.train_img_per_s`.
+    train_s: f64,
+    train_images: i64,
+}
+
+impl<'a> Trainer<'a> {
+    /// Checks `cfg`, applies its thread count, packs `vs`'s trainable variables into flat groups
+    /// and sets up the optimizer. The loader defaults to `LoaderConfig::default()`.
+    pub fn new(
+        model: &'a dyn nn::ModuleT,
+        vs: &'a nn::VarStore,
+        cfg: &TrainConfig,
+    ) -> Result<Trainer<'a>, TrainError> {
+        let started = Instant::now();
+        if let Err(e) = cfg.validate() {
+            return Err(TrainError {
+                message: format!("{e:#}"),
+                record: Box::default(),
+            });
+        }
+        if let Some(t) = cfg.threads {
+            tch::set_num_threads(t as i32);
+        }
+        let stepper = Stepper::new(vs, cfg);
+        let record = TrainRecord {
+            device: crate::device::describe(vs.device()),
+            params: stepper.flat.numel(),
+            ..TrainRecord::default()
+        };
+        let trainer = Trainer {
+            model,
+            vs,
+            cfg: cfg.clone(),
+            stepper,
+            train_loader: LoaderConfig::default(),
+            eval_loader: LoaderConfig::default(),
+            observer: None,
+            checkpoint_dir: None,
+            stop_after: None,
+            record,
+            next_epoch: 0,
+            started,
+            train_s: 0.0,
+            train_images: 0,
+        };
+        Ok(trainer.loader(&LoaderConfig::default()))
+    }
+
+    /// Batches both splits like `loader` (normalisation, augmentation, resize, `drop_last`).
+    pub fn loader(mut self, loader: &LoaderConfig) -> Self {
+        self.train_loader = LoaderConfig {
+            batch_size: self.cfg.batch_size,
+            seed: self.cfg.seed,
+            ..loader.clone()
+        };
+        self.eval_loader = LoaderConfig {
+            batch_size: self.cfg.eval_batch_size(),
+            shuffle: false,
+            drop_last: false,
+            augment: Augment::default(),
+            ..loader.clone()
+        };
+        self
+    }
+
+    /// Reports progress to `observer`.
+    pub fn observer(mut self, observer: &'a mut dyn Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Writes `last.safetensors` into `dir` at the end, and `epoch_NNNN.safetensors` every
+    /// `checkpoint_every` epochs.
+    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
+    }
+
+    /// Ends `fit` once this many epochs (counted from 0, not from the resume point) are done,
+    /// writing `last.safetensors`; the schedule still spans `epochs`. For time-limited jobs.
+    pub fn stop_after(mut self, epochs: usize) -> Self {
+        self.stop_after = Some(epochs);
+        self
+    }
+
+    /// Continues from a checkpoint written by a `Trainer` with the same config (up to `epochs`,
+    /// `threads`, `checkpoint_every` and `log_every`): weights, optimizer, EMA and record.
+    pub fn resume(mut self, path: &Path) -> Result<Self, TrainError> {
+        match checkpoint::restore_training(path, self.vs, &mut self.stepper, &self.cfg) {
+            Ok((done, previous)) => {
+                self.next_epoch = done;
+                self.record.epochs = previous.epochs;
+                self.record.best = previous.best;
+                self.record.last = previous.last;
+                self.record.steps = previous.steps;
+                self.record.resumed_at_epoch = Some(done);
+                Ok(self)
+            }
+            Err(e) => Err(TrainError {
+                message: format!("resuming: {e:#}"),
+                record: Box::new(self.record),
+            }),
+        }
+    }
+
+    /// Trains the remaining epochs on `train`, evaluating on `test` after each (pass the training
+    /// split again to report training accuracy, as the two-moons reference does).
+    ///
+    /// Returns the record of all epochs. A NaN or infinite loss, or a failed checkpoint write,
+    /// ends the run with a [`TrainError`] that names the cause and keeps the finished epochs.
+    pub fn fit(mut self, train: &Split, test: &Split) -> Result<TrainRecord, TrainError> {
+        let result = self.fit_epochs(train, test);
+        let stopped = result.err().map(|e| format!("{e:#}"));
+        self.record.stopped = stopped.clone();
+        self.record.wall_s = self.started.elapsed().as_secs_f64();
+        self.record.train_img_per_s = self.train_images as f64 / self.train_s.max(1e-9);
+        match stopped {
+            None => Ok(self.record),
+            Some(message) => Err(TrainError {
+                message,
+                record: Box::new(self.record),
+            }),
+        }
+    }
+
+    fn fit_epochs(&mut self, train: &Split, test: &Split) -> Result<()> {
+        let info = RunInfo {
+            epochs: self.cfg.epochs,
+            start_epoch: self.next_epoch,
+            steps_per_epoch: self.steps_per_epoch(train)?,
+            params: self.record.params,
+        };
+        if let Some(o) = self.observer.as_deref_mut() {
+            o.on_start(&info);
+        }
+        for epoch in self.next_epoch..self.cfg.epochs {
+            let trained = self.train_epoch(epoch, train)?;
+            let tested = self.evaluate(test);
+            let m = EpochMetrics {
+                epoch,
+                lr: trained.lr,
+                train_loss: trained.loss,
+                train_top1: trained.top1,
+                test_loss: tested.loss,
+                test_top1: tested.top1,
+                test_top5: tested.top5,
+                train_s: trained.seconds,
+                train_img_per_s: trained.images as f64 / trained.seconds.max(1e-9),
+            };
+            self.record.push(m.clone());
+            if let Some(o) = self.observer.as_deref_mut() {
+                o.on_epoch(&m);
+            }
+            self.next_epoch = epoch + 1;
+            let stop_here = self.stop_after.is_some_and(|s| epoch + 1 >= s);
+            self.save_checkpoints(epoch, stop_here)?;
+            if stop_here {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass over `train` (epoch `epoch` of the schedule and of the seeded batch order). An
+    /// error when the loss stops being finite.
+    pub fn train_epoch(&mut self, epoch: usize, train: &Split) -> Result<EpochTraining> {
+        let spe = self.steps_per_epoch(train)?;
+        let schedule = self.schedule(spe);
+        let device = self.vs.device();
+        crate::seed::reseed(crate::seed::epoch_seed(self.cfg.seed, epoch));
+        let t0 = Instant::now();
+        let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
+        let mut correct = Tensor::zeros([], (Kind::Int64, device));
+        let (mut seen, mut lr) = (0i64, self.cfg.lr);
+        for (i, (x, y)) in train.batches(epoch as u64, &self.train_loader).enumerate() {
+            let tick = match self.cfg.lr_update {
+                LrUpdate::Step => (epoch * spe + i) as u64,
+                LrUpdate::Epoch => epoch as u64,
+            };
+            lr = schedule.at(tick);
+            let x = x.to_device(device);
+            let y = y.to_device(device);
+            let x = self.stepper.input(&x);
+            let (loss, logits) = self.stepper.step(self.model, &x, &y, lr);
+            self.record.steps += 1;
+            seen += y.size()[0];
+            tch::no_grad(|| {
+                loss_sum += loss.detach().to_kind(Kind::Double);
+                correct += correct_topk(&logits, &y, 1);
+            });
+            let sync = !device.is_cuda() || i % self.cfg.log_every == 0 || i + 1 == spe;
+            let loss_now = sync.then(|| loss.double_value(&[]));
+            if let Some(l) = loss_now.filter(|l| !l.is_finite()) {
+                return Err(self.diverged(l, format!("at epoch {epoch}, step {i} (lr {lr:.3e})")));
+            }
+            if let Some(o) = self.observer.as_deref_mut() {
+                o.on_step(&StepInfo {
+                    epoch,
+                    step: i,
+                    steps_per_epoch: spe,
+                    loss: loss_now,
+                    lr,
+                });
+            }
+        }
+        let seconds = t0.elapsed().as_secs_f64();
+        self.train_s += seconds;
+        self.train_images += seen;
+        let loss = loss_sum.double_value(&[]) / spe as f64;
+        if !loss.is_finite() {
+            // only on CUDA with `log_every` > 1, where steps skip the per-step check
+            return Err(self.diverged(loss, format!("during epoch {epoch}")));
+        }
+        Ok(EpochTraining {
+            loss,
+            top1: correct.int64_value(&[]) as f64 / seen.max(1) as f64,
+            lr,
+            images: seen,
+            seconds,
+        })
+    }
+
+    /// The model on `split` with the weights evaluation uses (the EMA's when there is one).
+    pub fn evaluate(&self, split: &Split) -> Evaluation {
+        let (device, kind) = (self.vs.device(), self.stepper.compute_kind);
+        self.stepper
+            .with_eval_weights(|| evaluate(self.model, split, &self.eval_loader, device, kind))
+    }
+
+    fn diverged(&self, loss: f64, when: String) -> anyhow::Error {
+        anyhow!(
+            "the training loss became {loss} {when}; the run stopped after {} finished epochs. Try a lower \
+             lr, a warm-up or grad_clip.",
+            self.record.epochs.len()
+        )
+    }
+
+    /// Number of batches the training loader yields per epoch; an error when not one.
+    fn steps_per_epoch(&self, train: &Split) -> Result<usize> {
+        let (n, bs, drop_last) = (
+            train.len(),
+            self.train_loader.batch_size.max(1),
+            self.train_loader.drop_last,
+        );
+        let steps = (if drop_last { n / bs } else { (n + bs - 1) / bs }) as usize;
+        if steps == 0 {
+            bail!("the training split has {n} examples: not one batch of {bs} (drop_last = {drop_last})");
+        }
+        Ok(steps)
+    }
+
+    fn schedule(&self, steps_per_epoch: usize) -> Cosine {
+        let cfg = &self.cfg;
+        let ticks_per_epoch = match cfg.lr_update {
+            LrUpdate::Step => steps_per_epoch,
+            LrUpdate::Epoch => 1,
+        };
+        Cosine {
+            lr: cfg.lr,
+            min_lr: cfg.min_lr,
+            warmup: (cfg.warmup_epochs * ticks_per_epoch) as u64,
+            total: (cfg.epochs * ticks_per_epoch) as u64,
+        }
+    }
+
+    /// After `epoch`: `epoch_NNNN.safetensors` every `checkpoint_every` epochs, `last.safetensors`
+    /// at the end (`last`: the final epoch or `stop_after`).
+    fn save_checkpoints(&mut self, epoch: usize, stop_here: bool) -> Result<()> {
+        let periodic = self.cfg.checkpoint_every.is_some_and(|n| (epoch + 1) % n == 0);
+        let last = epoch + 1 == self.cfg.epochs || stop_here;
+        let Some(dir) = self.checkpoint_dir.clone().filter(|_| periodic || last) else {
+            return Ok(());
+        };
+        self.record.wall_s = self.started.elapsed().as_secs_f64();
+        let names = [
+            periodic.then(|| format!("epoch_{:04}.safetensors", epoch + 1)),
+            last.then(|| "last.safetensors".to_string()),
+        ];
+        for name in names.into_iter().flatten() {
+            let (vs, st, cfg) = (self.vs, &self.stepper, &self.cfg);
+            checkpoint::save_training(&dir.join(name), vs, st, cfg, epoch + 1, &self.record)?;
+        }
+        Ok(())
+    }
+}
