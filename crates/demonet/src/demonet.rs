@@ -4,20 +4,19 @@
 //! stem   Conv2d(in_chans -> width, kernel = stride = patch)       -> tokens, channels last (B, H, W, C)
 //! block  x + drop_path(gamma * g(merge(f(dwconv7x7(norm(x))))))  x depth
 //!        norm = LayerNorm(width); dwconv = depthwise 7x7 (pad 3, applied channels-first);
-//!        f = Linear(width -> 6 width), split in halves x1, x2; merge = star::Mode (sum/star/...)
+//!        f = Linear(width -> 6 width), split in halves x1, x2; merge = layers::Mode (sum/star/...)
 //!        g = Linear(3 width -> width); gamma = layer scale (init 1e-6)
 //! head   mean over tokens -> LayerNorm(width) -> Linear(width -> num_classes)
 //! ```
 //! Variable names are the reference's state-dict names (`stem.weight`, `blocks.3.dwconv.weight`,
 //! `blocks.3.gamma`, `norm.bias`, `head.weight`, ...), so its checkpoints load with
-//! `VarStore::load`. Counting: see [`params`] and [`macs`].
+//! `VarStore::load`. Counting: [`crate::cost`].
 
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use tch::{Tensor, nn};
 
-use crate::init::trunc_normal;
-use crate::star::{Act, Mode, star};
+use layers::{Act, Conv, ConvConfig, Mode, conv2d, drop_path, drop_path_rates, layer_norm, linear, star};
 
 /// Every knob of the image DemoNet. The defaults are the paper's ImageNet model at width 192.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,164 +103,60 @@ impl Config {
     }
 }
 
-/// Number of parameters (every trainable scalar), as the reference model has them.
-pub fn params(cfg: &Config) -> i64 {
-    let d = cfg.width;
-    let stem = d * cfg.in_chans * cfg.patch * cfg.patch + d;
-    let gamma = if cfg.layer_scale_init > 0.0 { d } else { 0 };
-    let block = 2 * d + (d * 49 + d) + (d * 6 * d + 6 * d) + (3 * d * d + d) + gamma;
-    let head = 2 * d + d * cfg.num_classes + cfg.num_classes;
-    stem + cfg.depth * block + head
-}
-
-/// Tokens per side for an `img_size` input: the stem conv has no padding.
-pub fn grid(cfg: &Config, img_size: i64) -> Result<i64> {
-    if img_size < cfg.patch {
-        bail!("image size {img_size} is smaller than the patch {}", cfg.patch);
-    }
-    Ok((img_size - cfg.patch) / cfg.patch + 1)
-}
-
-/// Multiply-accumulates of one forward pass on one `img_size x img_size` image, counting the
-/// convolutions and linear layers (weights only, as fvcore/thop do; norms, activations, the merge
-/// and the residual adds are not counted).
-pub fn macs(cfg: &Config, img_size: i64) -> Result<i64> {
-    cfg.validate()?;
-    let d = cfg.width;
-    let tokens = grid(cfg, img_size)?.pow(2);
-    let stem = tokens * d * cfg.in_chans * cfg.patch * cfg.patch;
-    let block = tokens * (d * 49 + d * 6 * d + 3 * d * d);
-    Ok(stem + cfg.depth * block + d * cfg.num_classes)
-}
-
+/// One block; field names are the reference's module names.
 #[derive(Debug)]
 struct Block {
-    norm_w: Tensor,
-    norm_b: Tensor,
-    dw_w: Tensor,
-    dw_b: Tensor,
-    f_w: Tensor,
-    f_b: Tensor,
-    g_w: Tensor,
-    g_b: Tensor,
+    norm: nn::LayerNorm,
+    dwconv: Conv,
+    f: nn::Linear,
+    g: nn::Linear,
+    /// Layer scale; absent when `layer_scale_init` is 0.
     gamma: Option<Tensor>,
     drop_path: f64,
-}
-
-/// The image DemoNet; build with [`DemoNet::new`], run with `forward_t` (input `B x C x H x W`).
-#[derive(Debug)]
-pub struct DemoNet {
-    cfg: Config,
-    stem_w: Tensor,
-    stem_b: Tensor,
-    blocks: Vec<Block>,
-    norm_w: Tensor,
-    norm_b: Tensor,
-    head_w: Tensor,
-    head_b: Tensor,
-}
-
-/// Linear-layer weight and zero bias with the reference's init.
-fn linear_vars(p: &nn::Path, in_dim: i64, out_dim: i64) -> (Tensor, Tensor) {
-    (
-        trunc_normal(p, "weight", &[out_dim, in_dim], 0.02),
-        p.zeros("bias", &[out_dim]),
-    )
-}
-
-fn layer_norm_vars(p: &nn::Path, d: i64) -> (Tensor, Tensor) {
-    (p.ones("weight", &[d]), p.zeros("bias", &[d]))
-}
-
-impl DemoNet {
-    /// Creates the variables under `p` (trunc-normal std 0.02 weights, zero biases, unit norms,
-    /// `gamma = layer_scale_init`), drawing from tch's global RNG.
-    pub fn new(p: &nn::Path, cfg: &Config) -> Result<DemoNet> {
-        cfg.validate()?;
-        let d = cfg.width;
-        let stem = p / "stem";
-        let stem_w = trunc_normal(&stem, "weight", &[d, cfg.in_chans, cfg.patch, cfg.patch], 0.02);
-        let stem_b = stem.zeros("bias", &[d]);
-        let blocks_p = p / "blocks";
-        let blocks = (0..cfg.depth)
-            .map(|i| {
-                let b = &blocks_p / i;
-                let (norm_w, norm_b) = layer_norm_vars(&(&b / "norm"), d);
-                let dw = &b / "dwconv";
-                let dw_w = trunc_normal(&dw, "weight", &[d, 1, 7, 7], 0.02);
-                let dw_b = dw.zeros("bias", &[d]);
-                let (f_w, f_b) = linear_vars(&(&b / "f"), d, 6 * d);
-                let (g_w, g_b) = linear_vars(&(&b / "g"), 3 * d, d);
-                let gamma = (cfg.layer_scale_init > 0.0)
-                    .then(|| b.var("gamma", &[d], nn::Init::Const(cfg.layer_scale_init)));
-                // torch.linspace(0, rate, depth)[i]
-                let drop_path = if cfg.depth > 1 {
-                    cfg.drop_path * i as f64 / (cfg.depth - 1) as f64
-                } else {
-                    0.0
-                };
-                Block {
-                    norm_w,
-                    norm_b,
-                    dw_w,
-                    dw_b,
-                    f_w,
-                    f_b,
-                    g_w,
-                    g_b,
-                    gamma,
-                    drop_path,
-                }
-            })
-            .collect();
-        let (norm_w, norm_b) = layer_norm_vars(&(p / "norm"), d);
-        let (head_w, head_b) = linear_vars(&(p / "head"), d, cfg.num_classes);
-        Ok(DemoNet {
-            cfg: cfg.clone(),
-            stem_w,
-            stem_b,
-            blocks,
-            norm_w,
-            norm_b,
-            head_w,
-            head_b,
-        })
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.cfg
-    }
-}
-
-/// Stochastic depth on a residual branch: zero whole samples with probability `rate` and scale the
-/// kept ones by `1 / (1 - rate)` (timm's `drop_path`, `scale_by_keep=True`).
-pub fn drop_path(x: &Tensor, rate: f64, train: bool) -> Tensor {
-    if !train || rate <= 0.0 {
-        return x.shallow_clone();
-    }
-    let keep = 1.0 - rate;
-    let mut shape = vec![1i64; x.dim()];
-    shape[0] = x.size()[0];
-    let mask = Tensor::empty(&shape, (x.kind(), x.device())).bernoulli_float_(keep);
-    x * (mask / keep)
+    mode: Mode,
+    act: Act,
 }
 
 impl Block {
-    fn forward(&self, x: &Tensor, cfg: &Config, train: bool) -> Tensor {
+    fn new(p: &nn::Path, cfg: &Config, drop_path: f64) -> Block {
         let d = cfg.width;
-        let y = x.layer_norm([d], Some(&self.norm_w), Some(&self.norm_b), 1e-5, true);
+        let depthwise = ConvConfig {
+            padding: 3,
+            groups: d,
+            ..ConvConfig::default()
+        };
+        let gamma_init = nn::Init::Const(cfg.layer_scale_init);
+        // Field order is creation order, and so the order of the init draws.
+        Block {
+            norm: layer_norm(p / "norm", d),
+            dwconv: conv2d(p / "dwconv", d, d, 7, depthwise),
+            f: linear(p / "f", d, 6 * d),
+            g: linear(p / "g", 3 * d, d),
+            gamma: (cfg.layer_scale_init > 0.0).then(|| p.var("gamma", &[d], gamma_init)),
+            drop_path,
+            mode: cfg.mode,
+            act: cfg.act,
+        }
+    }
+
+    /// `f` as two half-width linears on views of its weight: the same numbers as splitting its
+    /// output, but x1 and x2 come out contiguous, and backward accumulates two small weight
+    /// slices instead of re-assembling a (B, H, W, 6d) gradient.
+    fn f_halves(&self, y: &Tensor) -> (Tensor, Tensor) {
+        let h = self.f.ws.size()[0] / 2;
+        let half = |i: i64| {
+            let bias = self.f.bs.as_ref().map(|b| b.narrow(0, i * h, h));
+            y.linear(&self.f.ws.narrow(0, i * h, h), bias.as_ref())
+        };
+        (half(0), half(1))
+    }
+
+    fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
         // (B, H, W, C) -> channels-first view for the depthwise conv (memory stays channels last).
-        let y = y
-            .permute([0, 3, 1, 2])
-            .conv2d(&self.dw_w, Some(&self.dw_b), [1, 1], [3, 3], [1, 1], d);
-        // `f` as two half-width linears on views of its weight: the same numbers as splitting its
-        // output, but x1 and x2 come out contiguous, and backward accumulates two small weight
-        // slices instead of re-assembling a (B, H, W, 6d) gradient.
-        let y = y.permute([0, 2, 3, 1]);
-        let half = |t: &Tensor, i: i64| t.narrow(0, i * 3 * d, 3 * d);
-        let x1 = y.linear(&half(&self.f_w, 0), Some(&half(&self.f_b, 0)));
-        let x2 = y.linear(&half(&self.f_w, 1), Some(&half(&self.f_b, 1)));
-        let y = star(&x1, &x2, cfg.mode, cfg.act).linear(&self.g_w, Some(&self.g_b));
+        let y = x.apply(&self.norm).permute([0, 3, 1, 2]);
+        let y = y.apply(&self.dwconv).permute([0, 2, 3, 1]);
+        let (x1, x2) = self.f_halves(&y);
+        let y = star(&x1, &x2, self.mode, self.act).apply(&self.g);
         match (&self.gamma, train && self.drop_path > 0.0) {
             (Some(gamma), false) => x.addcmul(gamma, &y),
             (Some(gamma), true) => x + drop_path(&(y * gamma), self.drop_path, train),
@@ -270,42 +165,67 @@ impl Block {
     }
 }
 
+/// The image DemoNet; build with [`DemoNet::new`], run with `forward_t` (input `B x C x H x W`).
+#[derive(Debug)]
+pub struct DemoNet {
+    cfg: Config,
+    stem: Conv,
+    blocks: Vec<Block>,
+    norm: nn::LayerNorm,
+    head: nn::Linear,
+}
+
+impl DemoNet {
+    /// Creates the variables under `p` (trunc-normal std 0.02 weights, zero biases, unit norms,
+    /// `gamma = layer_scale_init`), drawing from tch's global RNG.
+    pub fn new(p: &nn::Path, cfg: &Config) -> Result<DemoNet> {
+        cfg.validate()?;
+        let d = cfg.width;
+        let patchify = ConvConfig {
+            stride: cfg.patch,
+            ..ConvConfig::default()
+        };
+        let stem = conv2d(p / "stem", cfg.in_chans, d, cfg.patch, patchify);
+        let blocks = drop_path_rates(cfg.drop_path, cfg.depth as usize)
+            .into_iter()
+            .enumerate()
+            .map(|(i, rate)| Block::new(&(p / "blocks" / i), cfg, rate))
+            .collect();
+        let norm = layer_norm(p / "norm", d);
+        let head = linear(p / "head", d, cfg.num_classes);
+        Ok(DemoNet {
+            cfg: cfg.clone(),
+            stem,
+            blocks,
+            norm,
+            head,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+}
+
 impl nn::ModuleT for DemoNet {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let p = self.cfg.patch;
-        let mut x = xs
-            .conv2d(&self.stem_w, Some(&self.stem_b), [p, p], [0, 0], [1, 1], 1)
-            .permute([0, 2, 3, 1]);
+        let mut x = xs.apply(&self.stem).permute([0, 2, 3, 1]);
         for block in &self.blocks {
-            x = block.forward(&x, &self.cfg, train);
+            x = block.forward_t(&x, train);
         }
-        let x = x.mean_dim(&[1i64, 2][..], false, None).layer_norm(
-            [self.cfg.width],
-            Some(&self.norm_w),
-            Some(&self.norm_b),
-            1e-5,
-            true,
-        );
-        x.linear(&self.head_w, Some(&self.head_b))
+        let pooled = x.mean_dim(&[1i64, 2][..], false, None);
+        pooled.apply(&self.norm).apply(&self.head)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cost::params;
     use tch::nn::ModuleT;
 
     fn numel(vs: &nn::VarStore) -> i64 {
         vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
-    }
-
-    #[test]
-    fn paper_param_counts() {
-        // Hand count, width 96: stem 3*16*16*96 + 96 = 73_824; block = norm 192 + dwconv 4_800
-        // + f 55_872 + g 27_744 + gamma 96 = 88_704 (x12 = 1_064_448); norm 192 + head 97_000.
-        assert_eq!(params(&Config::imagenet(96, Mode::Star)), 1_235_464);
-        // Width 288: 221_472 + 12 * 763_776 + 576 + 289_000 (the paper's 9.68M).
-        assert_eq!(params(&Config::imagenet(288, Mode::Sum)), 9_676_360);
     }
 
     #[test]
@@ -328,18 +248,6 @@ mod tests {
             DemoNet::new(&vs.root(), &cfg).unwrap();
             assert_eq!(numel(&vs), params(&cfg), "{cfg:?}");
         }
-    }
-
-    #[test]
-    fn macs_by_hand() {
-        // width 8, depth 1, patch 4, 1 channel, 10 classes, 28 px: 49 tokens.
-        // stem 49*8*16 = 6272; block 49*(8*49 + 8*48 + 24*8) = 49*968 = 47432; head 80.
-        let cfg = Config {
-            depth: 1,
-            ..Config::fashion_mnist(8, Mode::Star)
-        };
-        assert_eq!(macs(&cfg, 28).unwrap(), 6272 + 47432 + 80);
-        assert!(macs(&cfg, 3).is_err());
     }
 
     #[test]
@@ -402,16 +310,23 @@ mod tests {
     }
 
     #[test]
-    fn drop_path_zeroes_whole_samples_and_keeps_the_mean() {
-        tch::manual_seed(3);
-        let x = Tensor::ones([4000, 3], tch::kind::FLOAT_CPU);
-        let y = drop_path(&x, 0.25, true);
-        let rows = Vec::<f32>::try_from(y.sum_dim_intlist(1, false, tch::Kind::Float)).unwrap();
-        // every row is either all 0 or all 1/(1-0.25)
-        assert!(rows.iter().all(|&r| r == 0.0 || (r - 4.0).abs() < 1e-5));
-        let kept = rows.iter().filter(|&&r| r > 0.0).count() as f64 / 4000.0;
-        assert!((kept - 0.75).abs() < 0.03, "kept {kept}");
-        assert!(drop_path(&x, 0.25, false).equal(&x));
+    fn drop_path_acts_in_train_mode_only() {
+        tch::manual_seed(0);
+        let x = Tensor::randn([8, 1, 8, 8], tch::kind::FLOAT_CPU);
+        for (rate, dropped) in [(0.0, false), (0.5, true)] {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let cfg = Config {
+                depth: 3,
+                patch: 2,
+                layer_scale_init: 1.0,
+                drop_path: rate,
+                ..Config::fashion_mnist(8, Mode::Star)
+            };
+            let net = DemoNet::new(&vs.root(), &cfg).unwrap();
+            let (train, eval) = (net.forward_t(&x, true), net.forward_t(&x, false));
+            assert_eq!(!train.equal(&eval), dropped, "drop_path {rate}");
+            assert!(eval.equal(&net.forward_t(&x, false)), "eval is deterministic");
+        }
     }
 
     #[test]
@@ -436,54 +351,24 @@ mod tests {
     }
 
     /// The block computes `f` as two half-width linears; the reference splits one linear's output.
-    /// Same logits and the same gradients for every weight, in every mode.
+    /// Same halves, and the same gradients for `f`'s weight and bias and for the input.
     #[test]
-    fn two_half_linears_equal_the_split_linear_with_gradients() {
-        for mode in [Mode::Sum, Mode::Star, Mode::StarBoth, Mode::StarAfter] {
-            tch::manual_seed(3);
-            let cfg = Config {
-                width: 8,
-                depth: 2,
-                patch: 2,
-                in_chans: 1,
-                num_classes: 3,
-                mode,
-                act: Act::Gelu,
-                layer_scale_init: 0.3,
-                drop_path: 0.0,
-            };
-            let vs = nn::VarStore::new(tch::Device::Cpu);
-            let net = DemoNet::new(&vs.root(), &cfg).unwrap();
-            let x = Tensor::randn([4, 1, 6, 6], (tch::Kind::Float, tch::Device::Cpu));
-            let ours = net.forward_t(&x, true);
-            // The reference's way, written out: one linear, then split its output.
-            let mut h = x
-                .conv2d(&net.stem_w, Some(&net.stem_b), [2, 2], [0, 0], [1, 1], 1)
-                .permute([0, 2, 3, 1]);
-            for b in &net.blocks {
-                let y = h.layer_norm([8], Some(&b.norm_w), Some(&b.norm_b), 1e-5, true);
-                let y = y
-                    .permute([0, 3, 1, 2])
-                    .conv2d(&b.dw_w, Some(&b.dw_b), [1, 1], [3, 3], [1, 1], 8);
-                let y = y.permute([0, 2, 3, 1]).linear(&b.f_w, Some(&b.f_b));
-                let y = crate::star::split_star(&y, mode, Act::Gelu).linear(&b.g_w, Some(&b.g_b));
-                h = &h + b.gamma.as_ref().unwrap() * y;
-            }
-            let h = h.mean_dim(&[1i64, 2][..], false, None);
-            let h = h.layer_norm([8], Some(&net.norm_w), Some(&net.norm_b), 1e-5, true);
-            let reference = h.linear(&net.head_w, Some(&net.head_b));
-            assert!(
-                ours.allclose(&reference, 1e-5, 1e-6, false),
-                "{mode}: logits differ"
-            );
-
-            let grads = |out: &Tensor| -> Vec<Tensor> {
-                let vars = vs.trainable_variables();
-                Tensor::run_backward(&[out.square().sum(tch::Kind::Float)], &vars, true, false)
-            };
-            for (a, b) in grads(&ours).iter().zip(grads(&reference)) {
-                assert!(a.allclose(&b, 1e-4, 1e-6, false), "{mode}: a gradient differs");
-            }
+    fn f_halves_equal_the_split_linear_with_gradients() {
+        tch::manual_seed(3);
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let block = Block::new(&vs.root(), &Config::fashion_mnist(8, Mode::Star), 0.0);
+        let y = Tensor::randn([2, 3, 3, 8], tch::kind::FLOAT_CPU).set_requires_grad(true);
+        let (x1, x2) = block.f_halves(&y);
+        let whole = y.apply(&block.f);
+        let (r1, r2) = (whole.narrow(-1, 0, 24), whole.narrow(-1, 24, 24));
+        assert!(x1.allclose(&r1, 1e-6, 1e-7, false) && x2.allclose(&r2, 1e-6, 1e-7, false));
+        let inputs = [&block.f.ws, block.f.bs.as_ref().unwrap(), &y];
+        let grads = |a: &Tensor, b: &Tensor| {
+            let loss = star(a, b, Mode::Star, Act::Gelu).square().sum(tch::Kind::Float);
+            Tensor::run_backward(&[loss], &inputs, true, false)
+        };
+        for (a, b) in grads(&x1, &x2).iter().zip(grads(&r1, &r2)) {
+            assert!(a.allclose(&b, 1e-5, 1e-7, false), "a gradient differs");
         }
     }
 }

@@ -13,8 +13,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor, nn};
 
-use crate::init::trunc_normal;
-use crate::star::{Act, Mode, split_star};
+use layers::{Act, Mode, layer_norm, linear, split_star};
 
 /// The 2-D DemoNet's knobs; the default is the reference's (width 100, depth 4, ReLU, star).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,29 +72,22 @@ pub fn params_2d(cfg: &Config2d) -> i64 {
     (cfg.in_features * d + d) + cfg.depth * block + 2 * d + (d * cfg.num_classes + cfg.num_classes)
 }
 
+/// One block; field names are the reference's module names.
 #[derive(Debug)]
 struct Block2d {
-    norm: (Tensor, Tensor),
-    f: (Tensor, Tensor),
-    g: (Tensor, Tensor),
+    norm: nn::LayerNorm,
+    f: nn::Linear,
+    g: nn::Linear,
 }
 
 /// The 2-D DemoNet; input `N x in_features`, output logits `N x num_classes`.
 #[derive(Debug)]
 pub struct DemoNet2d {
     cfg: Config2d,
-    stem: (Tensor, Tensor),
+    stem: nn::Linear,
     blocks: Vec<Block2d>,
-    norm: (Tensor, Tensor),
-    head: (Tensor, Tensor),
-}
-
-fn linear(p: &nn::Path, i: i64, o: i64) -> (Tensor, Tensor) {
-    (trunc_normal(p, "weight", &[o, i], 0.02), p.zeros("bias", &[o]))
-}
-
-fn layer_norm(p: &nn::Path, d: i64) -> (Tensor, Tensor) {
-    (p.ones("weight", &[d]), p.zeros("bias", &[d]))
+    norm: nn::LayerNorm,
+    head: nn::Linear,
 }
 
 impl DemoNet2d {
@@ -103,19 +95,19 @@ impl DemoNet2d {
     pub fn new(p: &nn::Path, cfg: &Config2d) -> Result<DemoNet2d> {
         cfg.validate()?;
         let d = cfg.width;
-        let stem = linear(&(p / "stem"), cfg.in_features, d);
+        let stem = linear(p / "stem", cfg.in_features, d);
         let blocks = (0..cfg.depth)
             .map(|i| {
                 let b = p / "blocks" / i;
                 Block2d {
-                    norm: layer_norm(&(&b / "norm"), d),
-                    f: linear(&(&b / "f"), d, 6 * d),
-                    g: linear(&(&b / "g"), 3 * d, d),
+                    norm: layer_norm(&b / "norm", d),
+                    f: linear(&b / "f", d, 6 * d),
+                    g: linear(&b / "g", 3 * d, d),
                 }
             })
             .collect();
-        let norm = layer_norm(&(p / "norm"), d);
-        let head = linear(&(p / "head"), d, cfg.num_classes);
+        let norm = layer_norm(p / "norm", d);
+        let head = linear(p / "head", d, cfg.num_classes);
         Ok(DemoNet2d {
             cfg: cfg.clone(),
             stem,
@@ -132,15 +124,13 @@ impl DemoNet2d {
 
 impl nn::ModuleT for DemoNet2d {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        let d = self.cfg.width;
-        let ln = |x: &Tensor, (w, b): &(Tensor, Tensor)| x.layer_norm([d], Some(w), Some(b), 1e-5, true);
-        let mut x = xs.linear(&self.stem.0, Some(&self.stem.1));
+        let mut x = xs.apply(&self.stem);
         for b in &self.blocks {
-            let y = ln(&x, &b.norm).linear(&b.f.0, Some(&b.f.1));
+            let y = x.apply(&b.norm).apply(&b.f);
             // A new tensor, not `+=`: layer_norm saved `x` for the backward pass.
-            x = &x + split_star(&y, self.cfg.mode, self.cfg.act).linear(&b.g.0, Some(&b.g.1));
+            x = &x + split_star(&y, self.cfg.mode, self.cfg.act).apply(&b.g);
         }
-        ln(&x, &self.norm).linear(&self.head.0, Some(&self.head.1))
+        x.apply(&self.norm).apply(&self.head)
     }
 }
 

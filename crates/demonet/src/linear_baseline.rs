@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use tch::{Tensor, nn};
 
-use crate::init::trunc_normal;
+use layers::linear;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -60,10 +60,7 @@ impl LinearClassifier {
             }
         }
         let in_features = cfg.in_features();
-        let head = nn::Linear {
-            ws: trunc_normal(&(p / "head"), "weight", &[cfg.num_classes, in_features], 0.02),
-            bs: Some((p / "head").zeros("bias", &[cfg.num_classes])),
-        };
+        let head = linear(p / "head", in_features, cfg.num_classes);
         Ok(LinearClassifier { head, in_features })
     }
 }

@@ -8,7 +8,7 @@
 //! in the paper; the paper's counter evidently added a few element-wise ops; see the crate
 //! README for the per-variant comparison).
 
-use crate::model::{Config, STEM_DIM};
+use crate::config::{Config, STEM_DIM};
 use anyhow::{Result, ensure};
 use serde::{Deserialize, Serialize};
 

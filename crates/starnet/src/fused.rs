@@ -13,8 +13,10 @@
 //! the small late stages, to its slow im2col path. `f1` and `f2` read the same input, so they are
 //! one GEMM with `2 r d` outputs whose halves are then merged.
 
-use crate::model::{Act, Conv, ConvBn, Mode, StarNet};
-use tch::{Kind, Tensor, nn};
+use crate::model::StarNet;
+use layers::{Act, Conv, ConvBn, Mode, star_};
+use tch::nn::{self, Module};
+use tch::{Kind, Tensor};
 
 /// The same 4-D tensor stored channels-last (PyTorch's `memory_format=torch.channels_last`).
 fn channels_last(t: &Tensor) -> Tensor {
@@ -104,7 +106,7 @@ impl FusedBlock {
         let mut x1 = y.narrow(-1, 0, self.hidden);
         let mut x2 = y.narrow(-1, self.hidden, self.hidden);
         // In place: the merged halves stay in `y`'s first half, which `g` reads with a row stride.
-        demonet::star::star_(&mut x1, &mut x2, self.mode, self.act);
+        star_(&mut x1, &mut x2, self.mode, self.act);
         let y = self.g.forward(&x1).permute([0, 3, 1, 2]);
         let mut out = self.dwconv2.forward(&y);
         out += x;

@@ -1,7 +1,8 @@
 //! StarNet S050..S4 ("Rewrite the Stars", Ma et al., CVPR 2024) on tch, weight-compatible with
 //! timm's `starnet_*`.
 //!
-//! - [`model`]: [`Config`] (presets, ablation switches) and [`StarNet`] (an [`tch::nn::ModuleT`]).
+//! - [`config`]: [`Config`] (timm's presets, the paper's ablation switches).
+//! - [`model`]: [`StarNet`] (an [`tch::nn::ModuleT`]), built from the `layers` crate's blocks.
 //! - [`fused`]: [`StarNet::fuse`] folds every BatchNorm for inference ([`FusedStarNet`]).
 //! - [`weights`]: load/save safetensors with timm's names, checked tensor by tensor.
 //! - [`cost`]: parameters and MACs of any config at any input size ([`describe`]).
@@ -19,6 +20,7 @@
 //! StarNet's, so the same architecture (and even ImageNet weights) apply unchanged. `in_chans = 1`
 //! works too for a purely grey network.
 
+pub mod config;
 pub mod cost;
 pub mod fused;
 pub mod imagenet;
@@ -26,6 +28,8 @@ pub mod model;
 pub mod predict;
 pub mod weights;
 
+pub use config::{Config, VARIANTS};
 pub use cost::{Cost, cost, describe};
 pub use fused::FusedStarNet;
-pub use model::{Act, Config, Mode, StarNet, VARIANTS};
+pub use layers::{Act, Mode};
+pub use model::StarNet;
