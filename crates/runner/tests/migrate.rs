@@ -86,5 +86,8 @@ fn old_records_are_refused_then_migrated_to_what_a_fresh_run_writes() {
     let again: Vec<Value> = run_files(&results).iter().map(|p| json(p)).collect();
     assert_eq!(again, fresh_records, "an upgraded run was redone");
     let out = ok(&["migrate", folder], dir.path());
-    assert!(out.contains("0 record(s) upgraded, 2 already current"), "{out}");
+    assert!(
+        out.contains("0 record(s) upgraded to schema 2, 2 already current"),
+        "{out}"
+    );
 }
