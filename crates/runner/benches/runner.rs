@@ -56,8 +56,8 @@ fn write_records(exp: &Experiment, dir: &Path) {
                 BTreeMap::from([
                     ("epoch".to_string(), e as f64),
                     ("train_loss".to_string(), 1.0 / (e + 1) as f64),
-                    ("top1".to_string(), top1),
-                    ("loss".to_string(), 0.5),
+                    ("test_top1".to_string(), top1),
+                    ("test_loss".to_string(), 0.5),
                 ])
             })
             .collect();

@@ -1,7 +1,7 @@
 //! `runner config --defaults`: every section of every kind with its default values, as TOML.
 //!
 //! The defaults live where the types are (`Default` impls, documented field by field):
-//! `[experiment]`/`[output]` in `config.rs`, `[model]` in demonet/starnet, `[data]` in
+//! `[experiment]`/`[output]` in `config/sections.rs`, `[model]` in demonet/starnet, `[data]` in
 //! `training::data::DataSpec`, `[train]` in `training::TrainConfig`, `[implicit_dim]` in star-math.
 
 use std::fmt::Write as _;
@@ -31,7 +31,7 @@ pub fn toml(only: Option<KindName>) -> Result<String> {
         for name in kinds::kind(kind).sections() {
             sections.push((name, own.get(*name).cloned().unwrap_or_default()));
         }
-        let mut output = serde_json::to_value(OutputSection::default())?;
+        let mut output = serde_json::to_value(OutputSection::for_kind(kind))?;
         if let Value::Object(m) = &mut output {
             m.remove("dir");
             m.remove("x");

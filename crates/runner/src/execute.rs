@@ -74,6 +74,9 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
     let results = &opts.results_dir;
     std::fs::create_dir_all(results::runs_dir(results))
         .with_context(|| format!("creating {}", results::runs_dir(results).display()))?;
+    if !opts.force {
+        results::ensure_schema(results)?;
+    }
     save_config(exp, results)?;
 
     let mut report = ExecReport::default();
@@ -198,10 +201,11 @@ pub fn run_one(
     Ok(record)
 }
 
-/// A short result line: the first of best_top1 / best_train_top1 / whatever the run has.
+/// A short result line: the first of best_test_top1 / best_train_top1 (moons: what the reference
+/// reports) / best_eval_top1 / whatever the run has.
 fn headline(r: &RunRecord) -> String {
     let m = r.outcome.summary_metrics();
-    for key in ["best_val_top1", "best_train_top1", "best_top1"] {
+    for key in ["best_test_top1", "best_train_top1", "best_eval_top1"] {
         if let Some(v) = m.get(key) {
             return format!("{key} = {:.2}%", v * 100.0);
         }

@@ -228,8 +228,13 @@ fn bar_plot(exp: &Experiment, summary: &[SummaryEntry], results: &Path) -> Resul
     Ok(Some(files.png))
 }
 
-/// Mean over seeds of each point's per-epoch training loss and test accuracy.
+/// Mean over seeds of each point's per-epoch training loss and held-out accuracy: `test_top1`,
+/// or on moons (no test set) `eval_top1`, eval mode on the training points.
 fn curves(exp: &Experiment, records: &[(RunSpec, RunRecord)], results: &Path) -> Result<PathBuf> {
+    let (accuracy, accuracy_label) = match exp.experiment.kind {
+        KindName::Moons => ("eval_top1", "eval top-1 on training points (%)"),
+        _ => ("test_top1", "test top-1 (%)"),
+    };
     let mut groups: Vec<(String, Vec<&RunRecord>)> = Vec::new();
     for (spec, record) in records {
         let mut label = spec
@@ -267,13 +272,13 @@ fn curves(exp: &Experiment, records: &[(RunSpec, RunRecord)], results: &Path) ->
                     .map(|e| CurvePoint {
                         epoch: (e + 1) as f64,
                         train_loss: mean(e, "train_loss"),
-                        eval_top1: mean(e, "top1") * 100.0,
+                        eval_top1: mean(e, accuracy) * 100.0,
                     })
                     .collect(),
             }
         })
         .collect();
     let title = format!("{}: training curves (mean over seeds)", exp.experiment.name);
-    let files = plots::training_curves(&title, "test top-1 (%)", &curves, &results.join("curves"))?;
+    let files = plots::training_curves(&title, accuracy_label, &curves, &results.join("curves"))?;
     Ok(files.png)
 }

@@ -10,7 +10,8 @@
 //!    [`summary`] writes `summary.json`, [`figures`] draws it with [`plots`].
 //!
 //! Beside that: [`check`] (compare fresh results with committed ones), [`slurm`] (array jobs),
-//! [`describe`] and [`predict`] (model sizes, ImageNet inference), [`defaults`], [`provenance`].
+//! [`describe`] and [`predict`] (model sizes, ImageNet inference), [`defaults`], [`provenance`],
+//! [`migrate`] (upgrades results folders of an older record schema).
 
 pub mod check;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod describe;
 pub mod execute;
 pub mod figures;
 pub mod kinds;
+pub mod migrate;
 pub mod plots;
 pub mod predict;
 pub mod progress;

@@ -1,6 +1,7 @@
-//! `runner`: the command line. Each subcommand is a thin shell over the library: `config.rs`
-//! parses, `sweep.rs` expands, `execute.rs` runs, `summary.rs` averages and draws, `check.rs`
-//! compares, `slurm.rs` writes array jobs, `describe.rs` / `predict.rs` wrap the model crates.
+//! `runner`: the command line. Each subcommand is a thin shell over the library: `config/`
+//! parses, `sweep/` expands, `execute.rs` runs, `summary.rs` averages and draws, `check.rs`
+//! compares, `migrate.rs` upgrades old results folders, `slurm.rs` writes array jobs,
+//! `describe.rs` / `predict.rs` wrap the model crates.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use runner::config::{Experiment, Override};
 use runner::execute::{self, ExecOptions};
-use runner::{check, defaults, describe, predict, slurm, summary, sweep};
+use runner::results::{SCHEMA, ensure_schema};
+use runner::{check, defaults, describe, migrate, predict, slurm, summary, sweep};
 use training::device::DeviceChoice;
 
 const EXAMPLES: &str = "\
@@ -20,6 +22,7 @@ Examples:
   runner run configs/demonet_width.toml --index 3   only run 3 (what a Slurm array task does)
   runner summarize results/demonet_width            merge run records into summary.json + plots
   runner check results/ci_regression                rerun and compare with the committed summary
+  runner migrate results/demonet_width              upgrade a results folder of an older runner
   runner slurm configs/demonet_width.toml           write an sbatch --array script
   runner config --defaults --kind train             every field and its default, as TOML
   runner describe demonet --width 96 --depth 12     parameters and MACs
@@ -76,6 +79,18 @@ Examples:
 Compares the mean of each metric named in [output.check] (metric = tolerance) point by point.
 Exits 1 when a metric differs by more than its tolerance or a point is missing.")]
     Check(CheckArgs),
+    /// Upgrade a results folder written by an older runner (run records of an older schema).
+    #[command(after_help = "\
+Example:
+  runner migrate results/demonet_width
+
+Renames the metrics of schema-1 records in place (`top1` -> `test_top1`, or `eval_top1` for
+moons; README \"Metrics\"), and the metric names in its config.toml, then rebuilds summary.json
+and the plots. Numbers are untouched; an upgraded folder is left as it is.")]
+    Migrate {
+        /// A results folder (holding config.toml and runs/).
+        results: PathBuf,
+    },
     /// Write an `sbatch --array` script: one array task per run, all into one results folder.
     #[command(after_help = "\
 Example:
@@ -280,6 +295,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Summarize { results } => {
+            ensure_schema(&results)?;
             let exp = summary::load_saved(&results)?;
             let plan = sweep::plan(&exp)?;
             let s = summary::write(&exp, &plan, &results, true)?;
@@ -287,6 +303,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(a) => {
+            ensure_schema(&a.results)?;
+            if let Some(fresh) = &a.fresh {
+                ensure_schema(fresh)?;
+            }
             let committed = summary::load_saved(&a.results)?;
             let fresh_dir = match &a.fresh {
                 // Fresh runs without a summary yet (e.g. from Slurm): summarize them first.
@@ -315,6 +335,27 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 println!("check FAILED: {}", report.failures().join("; "));
                 Ok(ExitCode::from(1))
             }
+        }
+        Command::Migrate { results } => {
+            let r = migrate::migrate(&results)?;
+            eprintln!(
+                "{}: {} record(s) upgraded to schema {}, {} already current{}{}",
+                results.display(),
+                r.upgraded,
+                SCHEMA,
+                r.current,
+                if r.config_changed {
+                    "; config.toml metric names renamed"
+                } else {
+                    ""
+                },
+                if r.removed_plots.is_empty() {
+                    ""
+                } else {
+                    "; plots redrawn under the new metric names"
+                }
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Slurm(a) => {
             let exp = load(&a.config, &a.common.overrides)?;

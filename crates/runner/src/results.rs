@@ -22,8 +22,11 @@ use crate::kinds::{KindName, RunOutcome};
 use crate::provenance::Provenance;
 use crate::sweep::RunSpec;
 
-/// Bumped when the record layout changes; older records are redone.
-pub const SCHEMA: u32 = 1;
+/// Bumped when the record layout changes. A folder with records of another schema is refused
+/// (never silently redone); `runner migrate` upgrades older ones (`migrate.rs`).
+/// 1 -> 2: metric names say what they are computed on (`top1` became `test_top1`, or `eval_top1`
+/// for moons; see the README's "Metrics").
+pub const SCHEMA: u32 = 2;
 
 /// How a run ended. Both count as complete: a diverged run is a result, not a crash.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -93,12 +96,59 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// The finished record of `spec`, or `None` when it must be (re)done: missing, unreadable,
-/// from an older schema, or for another config.
+/// The finished record of `spec`, or `None` when it must be (re)done: missing, unreadable, or
+/// for another config. (Records of another schema are refused earlier, by [`ensure_schema`].)
 pub fn load_complete(results: &Path, spec: &RunSpec) -> Option<RunRecord> {
     let text = std::fs::read_to_string(run_path(results, &spec.id)).ok()?;
     let record: RunRecord = serde_json::from_str(&text).ok()?;
     (record.schema == SCHEMA && record.id == spec.id && record.config == spec.config).then_some(record)
+}
+
+/// Errors when a record under `runs/` has another schema than this runner's, saying how to
+/// upgrade it: such a record must neither be read with the wrong metric names nor be redone
+/// without being asked.
+pub fn ensure_schema(results: &Path) -> Result<()> {
+    let dir = runs_dir(results);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if path.extension().is_none_or(|e| e != "json") || name.starts_with('.') {
+            continue;
+        }
+        let Some(schema) = schema_of(&path) else {
+            continue; // unreadable or torn: redone like a missing record
+        };
+        if schema < SCHEMA {
+            anyhow::bail!(
+                "{} is a run record of schema {schema}; this runner reads schema {SCHEMA} (metric names \
+                 changed, see the README's \"Metrics\"). Upgrade the folder in place with \
+                 `runner migrate {}`, or redo its runs with --force",
+                path.display(),
+                results.display()
+            );
+        }
+        if schema > SCHEMA {
+            anyhow::bail!(
+                "{} is a run record of schema {schema}, written by a newer runner (this one reads \
+                 schema {SCHEMA}); use that runner, or redo the runs with --force",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The `schema` field of a record file, if it is one.
+pub fn schema_of(path: &Path) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Head {
+        schema: u32,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str::<Head>(&text).ok().map(|h| h.schema)
 }
 
 /// Every readable record under `runs/`, by id.

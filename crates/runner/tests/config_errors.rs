@@ -105,7 +105,7 @@ fn good_config_plans_and_defaults_round_trip() {
     let cfg = write(
         dir.path(),
         "ok.toml",
-        &moons_config("ok", 1, &[0, 1], &["sum", "star"], "best_top1 = 0.01"),
+        &moons_config("ok", 1, &[0, 1], &["sum", "star"], "best_eval_top1 = 0.01"),
     );
     let out = ok(&["plan", cfg.to_str().unwrap()], dir.path());
     assert!(out.contains("4 run(s)"), "{out}");
@@ -131,5 +131,21 @@ fn good_config_plans_and_defaults_round_trip() {
         parsed["train"]["optimizer"].as_str(),
         Some("sgd"),
         "moons defaults are the reference recipe"
+    );
+}
+
+#[test]
+fn retired_metric_names_point_to_the_new_ones() {
+    // line 6 is `check = { best_top1 = 0.02 }`: the key starts at column 11.
+    let t = error_for(&format!(
+        "{HEAD}[output]\nmetric = \"best_train_top1\"\ncheck = {{ best_top1 = 0.02 }}\n"
+    ));
+    assert!(t.contains("bad.toml:6:11"), "{t}");
+    assert!(t.contains("`best_top1` is now called `best_eval_top1`"), "{t}");
+    let train = "[experiment]\nname = \"t\"\nkind = \"train\"\n[output]\nmetric = \"final_top1\"\n";
+    let t = error_for(train);
+    assert!(
+        t.contains("bad.toml:5:10") && t.contains("`final_test_top1`"),
+        "{t}"
     );
 }

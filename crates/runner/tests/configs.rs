@@ -83,7 +83,7 @@ fn extra_points_follow_the_grid_once_per_seed() {
 #[test]
 fn bad_extra_points_are_errors_at_their_line() {
     let dir = tempfile::tempdir().unwrap();
-    let base = moons_config("x", 1, &[0], &["sum", "star"], "best_top1 = 0.01");
+    let base = moons_config("x", 1, &[0], &["sum", "star"], "best_eval_top1 = 0.01");
     for (extra, expected) in [
         ("[[sweep.extra]]\n\"model.act\" = \"none\"\n", "needs a `label`"),
         (
@@ -133,7 +133,7 @@ fn text_of(o: &std::process::Output) -> String {
 #[test]
 fn jobs_two_matches_jobs_one_and_extras_are_summarised() {
     let dir = tempfile::tempdir().unwrap();
-    let text = moons_config("j", 3, &[0, 1], &["sum", "star"], "best_top1 = 0.01").replace(
+    let text = moons_config("j", 3, &[0, 1], &["sum", "star"], "best_eval_top1 = 0.01").replace(
         "[output]",
         "[[sweep.extra]]\nlabel = \"star, no act\"\n\"model.mode\" = \"star\"\n\"model.act\" = \"none\"\n\n[output]",
     );
@@ -185,5 +185,5 @@ fn jobs_two_matches_jobs_one_and_extras_are_summarised() {
         .find(|r| r["point"]["extra"] == "star, no act")
         .unwrap();
     assert_eq!(record["config"]["model"]["act"], "none");
-    assert!(a.join("best_top1_bars.png").is_file() && a.join("best_top1_bars.svg").is_file());
+    assert!(a.join("best_train_top1_bars.png").is_file() && a.join("best_train_top1_bars.svg").is_file());
 }

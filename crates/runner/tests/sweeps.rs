@@ -13,7 +13,7 @@ fn plan_then_single_indices_then_summarize() {
     let cfg = write(
         dir.path(),
         "s.toml",
-        &moons_config("s", 1, &[0, 1], &["sum", "star"], "best_top1 = 0.01"),
+        &moons_config("s", 1, &[0, 1], &["sum", "star"], "best_eval_top1 = 0.01"),
     );
     let cfg = cfg.to_str().unwrap();
     let results = dir.path().join("results/s");
@@ -90,9 +90,9 @@ fn plan_then_single_indices_then_summarize() {
         .iter()
         .map(|p| json(p))
         .filter(|r| r["point"]["mode"] == "star")
-        .map(|r| r["outcome"]["best"]["top1"].as_f64().unwrap())
+        .map(|r| r["outcome"]["best"]["eval_top1"].as_f64().unwrap())
         .collect();
-    let star = &entries[1]["metrics"]["best_top1"];
+    let star = &entries[1]["metrics"]["best_eval_top1"];
     assert_eq!(star["n"], 2);
     assert!((star["mean"].as_f64().unwrap() - (per_run[0] + per_run[1]) / 2.0).abs() < 1e-12);
     assert!(results.join("curves.png").is_file() && results.join("curves.svg").is_file());
@@ -110,7 +110,7 @@ fn killed_sweep_resumes_and_runs_each_point_once() {
             20,
             &[0, 1, 2, 3, 4, 5, 6, 7],
             &["sum", "star"],
-            "best_top1 = 0.01",
+            "best_eval_top1 = 0.01",
         ),
     );
     let cfg = cfg.to_str().unwrap();
@@ -165,7 +165,7 @@ fn killed_sweep_resumes_and_runs_each_point_once() {
         assert_eq!(&json(path)["started_at"], started, "{} was rerun", path.display());
     }
     assert!(
-        json(&torn)["outcome"]["best"]["top1"].is_number(),
+        json(&torn)["outcome"]["best"]["eval_top1"].is_number(),
         "the torn record was redone"
     );
     // No temporary files are left behind.
@@ -212,7 +212,7 @@ mode = ["star"]
 "train.seed" = [0, 1]
 
 [output]
-check = { best_train_top1 = 0.02, best_top1 = 0.02 }
+check = { best_train_top1 = 0.02, best_eval_top1 = 0.02 }
 "#;
     let cfg = write(dir.path(), "c.toml", body);
     let results = dir.path().join("results/c");

@@ -11,10 +11,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use star_math::ImplicitDimConfig;
-use toml::Spanned;
-use toml::de::DeValue;
 
-use super::{Kind, RunContext, RunOutcome, canonical_typed, check_typed, from_config};
+use super::{RunContext, RunKind, RunOutcome};
 use crate::config::Experiment;
 use crate::plots::{self, DimPoint, DimSeries};
 use crate::results::{RunRecord, write_json};
@@ -28,28 +26,16 @@ pub struct ImplicitDimSections {
 
 pub struct ImplicitDim;
 
-impl Kind for ImplicitDim {
-    fn sections(&self) -> &'static [&'static str] {
-        &["implicit_dim"]
+impl RunKind for ImplicitDim {
+    type Sections = ImplicitDimSections;
+    const SECTIONS: &'static [&'static str] = &["implicit_dim"];
+
+    fn validate(sections: &ImplicitDimSections) -> Result<(), String> {
+        sections.implicit_dim.validate().map_err(|e| e.to_string())
     }
 
-    fn check_section(&self, _section: &str, value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
-        check_typed::<ImplicitDimConfig>(value)
-    }
-
-    fn canonical(&self, sections: Value) -> Result<Value, String> {
-        let v = canonical_typed::<ImplicitDimSections>(sections)?;
-        let cfg: ImplicitDimSections = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-        cfg.implicit_dim.validate().map_err(|e| e.to_string())?;
-        Ok(v)
-    }
-
-    fn defaults(&self) -> Value {
-        serde_json::to_value(ImplicitDimSections::default()).unwrap_or_default()
-    }
-
-    fn execute(&self, config: &Value, ctx: &RunContext) -> Result<RunOutcome> {
-        let mut cfg = from_config::<ImplicitDimSections>(config)?.implicit_dim;
+    fn execute(&self, sections: ImplicitDimSections, ctx: &RunContext) -> Result<RunOutcome> {
+        let mut cfg = sections.implicit_dim;
         if cfg.threads == 0 {
             // Not part of the result: star-math seeds each probe independently of threads.
             cfg.threads = ctx.threads;

@@ -10,13 +10,10 @@ use std::time::Instant;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
-use toml::Spanned;
-use toml::de::DeValue;
 
-use super::{Kind as RunKind, RunContext, RunOutcome, canonical_typed, check_typed, from_config};
+use super::{RunContext, RunKind, RunOutcome};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -74,33 +71,18 @@ pub struct LatencySections {
 pub struct Latency;
 
 impl RunKind for Latency {
-    fn sections(&self) -> &'static [&'static str] {
-        &["model", "measure"]
-    }
+    type Sections = LatencySections;
+    const SECTIONS: &'static [&'static str] = &["model", "measure"];
 
-    fn check_section(&self, section: &str, value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
-        match section {
-            "model" => check_typed::<LatencyModel>(value),
-            _ => check_typed::<Measure>(value),
-        }
-    }
-
-    fn canonical(&self, sections: Value) -> Result<Value, String> {
-        let v = canonical_typed::<LatencySections>(sections)?;
-        let s: LatencySections = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    fn validate(s: &LatencySections) -> Result<(), String> {
         starnet::Config::from_name(&s.model.variant).map_err(|e| format!("[model] variant: {e}"))?;
         if s.measure.iters == 0 || s.measure.batch < 1 || s.measure.img_size < 32 {
             return Err("[measure]: iters >= 1, batch >= 1 and img_size >= 32 are required".to_string());
         }
-        Ok(v)
+        Ok(())
     }
 
-    fn defaults(&self) -> Value {
-        serde_json::to_value(LatencySections::default()).unwrap_or_default()
-    }
-
-    fn execute(&self, config: &Value, ctx: &RunContext) -> Result<RunOutcome> {
-        let s: LatencySections = from_config(config)?;
+    fn execute(&self, s: LatencySections, ctx: &RunContext) -> Result<RunOutcome> {
         let cfg = starnet::Config::from_name(&s.model.variant)?.with_mode(s.model.mode);
         let cost = starnet::cost(&cfg, s.measure.img_size, s.measure.img_size)?;
         let (_vs, model, model_s) = super::train::build(ctx.device, s.measure.seed, |p: &nn::Path| {

@@ -1,42 +1,48 @@
-//! What one run does, per `[experiment] kind`. Each kind owns the types of the sections it reads
-//! and turns one resolved config into a [`RunOutcome`].
+//! What one run does, per `[experiment] kind`. Each kind owns one typed struct of the sections it
+//! reads and turns one resolved config into a [`RunOutcome`]:
 //!
-//! - `train.rs`: an image classifier (DemoNet) trained with the shared loop;
+//! - `train.rs`: an image classifier (DemoNet, StarNet or the linear baseline) trained with the
+//!   shared loop;
 //! - `moons.rs`: the 2-D DemoNet on two-moons, with SVM baselines and decision grids;
 //! - `implicit_dim.rs`: star-math's rank measurements;
 //! - `latency.rs`: StarNet inference latency, sum vs star.
+//!
+//! A kind implements [`RunKind`] (its sections struct and `execute`); the config and sweep code
+//! see every kind through [`AnyKind`], which a blanket impl derives from `RunKind`: checking a
+//! section with spans, filling defaults into canonical JSON and decoding a resolved config are
+//! written once, here.
 
 pub mod implicit_dim;
 pub mod latency;
 pub mod moons;
+mod outcome;
 pub mod train;
 
-use std::collections::BTreeMap;
+pub use outcome::{RunOutcome, best_of};
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use toml::Spanned;
-use toml::de::{DeValue, ValueDeserializer};
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::progress::RunProgress;
 
+/// `[experiment] kind`. Parsed in one place, serde's derive (also behind `FromStr` for `--kind`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum KindName {
-    ImplicitDim,
     Train,
     Moons,
+    ImplicitDim,
     Latency,
 }
 
 impl std::str::FromStr for KindName {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        KindName::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown kind `{s}`: expected train, moons, implicit_dim or latency"))
+        let de: serde::de::value::StrDeserializer<serde::de::value::Error> = s.into_deserializer();
+        KindName::deserialize(de).map_err(|e| e.to_string())
     }
 }
 
@@ -47,6 +53,20 @@ impl KindName {
         KindName::ImplicitDim,
         KindName::Latency,
     ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindName::Train => "train",
+            KindName::Moons => "moons",
+            KindName::ImplicitDim => "implicit_dim",
+            KindName::Latency => "latency",
+        }
+    }
+
+    /// `"train" | "moons" | ...`, for messages.
+    pub fn choices() -> String {
+        KindName::ALL.map(|k| format!("\"{}\"", k.as_str())).join(" | ")
+    }
 }
 
 /// Everything a run may use besides its config.
@@ -59,63 +79,77 @@ pub struct RunContext<'a> {
     pub artifacts: std::path::PathBuf,
 }
 
-/// What a run measured.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct RunOutcome {
-    /// One map per epoch (e.g. `train_loss`, `val_top1`, `lr`, `img_per_s`).
-    pub epochs: Vec<BTreeMap<String, f64>>,
-    /// Metrics at the end of the run.
-    #[serde(rename = "final")]
-    pub final_metrics: BTreeMap<String, f64>,
-    /// The best value of each metric over the epochs (max for accuracies, min for losses).
-    pub best: BTreeMap<String, f64>,
-    /// Metrics that are neither per-epoch nor best/final (baselines, counts, latencies).
-    pub other: BTreeMap<String, f64>,
-    /// Training samples per second over the whole run, when the run trains.
-    pub samples_per_s: Option<f64>,
-    /// Set when the run stopped early for a reason that is itself a result (a NaN loss).
-    pub stopped: Option<String>,
-    /// Seconds from the start of the run to its first training step, and to a built model.
-    pub timings: BTreeMap<String, f64>,
-    /// Kind-specific data (implicit-dimension records, decision grids, ...).
-    pub extra: Value,
-}
+/// A kind of run: the typed sections it reads and what executing one does.
+pub trait RunKind: Sync {
+    /// All the kind's sections in one struct (`model`, `data`, `train`, ...), each field named
+    /// after its section; its `Default` is what `runner config --defaults` prints.
+    type Sections: Serialize + DeserializeOwned + Default;
 
-impl RunOutcome {
-    /// The flat metrics a summary averages: `best_<m>`, `final_<m>` and the others by name.
-    pub fn summary_metrics(&self) -> BTreeMap<String, f64> {
-        let mut out = BTreeMap::new();
-        for (k, v) in &self.best {
-            out.insert(format!("best_{k}"), *v);
-        }
-        for (k, v) in &self.final_metrics {
-            out.insert(format!("final_{k}"), *v);
-        }
-        for (k, v) in &self.other {
-            out.insert(k.clone(), *v);
-        }
-        if let Some(s) = self.samples_per_s {
-            out.insert("samples_per_s".to_string(), s);
-        }
-        out
-    }
-}
-
-/// A kind of run: its config sections and what executing one does.
-pub trait Kind: Sync {
     /// Sections this kind reads besides `[experiment]`, `[sweep]` and `[output]`.
-    fn sections(&self) -> &'static [&'static str];
+    const SECTIONS: &'static [&'static str];
+
     /// Validates one section straight from the file, so errors keep their line and column.
-    fn check_section(&self, section: &str, value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error>;
+    /// Default: `Sections` holding only that section.
+    fn check_section(section: &str, value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
+        let span = value.span();
+        let mut one = DeTable::new();
+        one.insert(Spanned::new(span.clone(), section.to_string().into()), value);
+        check_typed::<Self::Sections>(Spanned::new(span, DeValue::Table(one)))
+    }
+
+    /// The sections as written, before typing: e.g. kind-specific defaults laid under them.
+    fn prepare(sections: Value) -> Value {
+        sections
+    }
+
+    /// Checks beyond the types (ranges, known names).
+    fn validate(_sections: &Self::Sections) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Runs one resolved config.
+    fn execute(&self, sections: Self::Sections, ctx: &RunContext) -> anyhow::Result<RunOutcome>;
+}
+
+/// A kind as the config, sweep and execution code see it (object-safe; see [`RunKind`]).
+pub trait AnyKind: Sync {
+    fn sections(&self) -> &'static [&'static str];
+    fn check_section(&self, section: &str, value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error>;
     /// The sections as canonical JSON, every default filled in; an error names the problem.
+    /// A run's id hashes this.
     fn canonical(&self, sections: Value) -> Result<Value, String>;
     /// The default sections (for `runner config --defaults`).
     fn defaults(&self) -> Value;
-    /// Runs one resolved config.
     fn execute(&self, config: &Value, ctx: &RunContext) -> anyhow::Result<RunOutcome>;
 }
 
-pub fn kind(name: KindName) -> &'static dyn Kind {
+impl<K: RunKind> AnyKind for K {
+    fn sections(&self) -> &'static [&'static str] {
+        K::SECTIONS
+    }
+
+    fn check_section(&self, section: &str, value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
+        K::check_section(section, value)
+    }
+
+    fn canonical(&self, sections: Value) -> Result<Value, String> {
+        let typed: K::Sections = serde_json::from_value(K::prepare(sections)).map_err(|e| e.to_string())?;
+        K::validate(&typed)?;
+        serde_json::to_value(&typed).map_err(|e| e.to_string())
+    }
+
+    fn defaults(&self) -> Value {
+        serde_json::to_value(K::Sections::default()).unwrap_or_default()
+    }
+
+    fn execute(&self, config: &Value, ctx: &RunContext) -> anyhow::Result<RunOutcome> {
+        let sections: K::Sections = serde_json::from_value(config.clone())
+            .map_err(|e| anyhow::anyhow!("resolved config does not fit this kind: {e}"))?;
+        RunKind::execute(self, sections, ctx)
+    }
+}
+
+pub fn kind(name: KindName) -> &'static dyn AnyKind {
     match name {
         KindName::Train => &train::Train,
         KindName::Moons => &moons::Moons,
@@ -124,38 +158,22 @@ pub fn kind(name: KindName) -> &'static dyn Kind {
     }
 }
 
-/// Shared plumbing for kinds whose sections are one serde struct `C`.
-pub fn check_typed<T: DeserializeOwned>(value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
+/// Deserialises one spanned TOML value as `T`, only to report what does not fit.
+pub fn check_typed<T: DeserializeOwned>(value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
     T::deserialize(ValueDeserializer::from(value)).map(|_| ())
 }
 
-pub fn canonical_typed<C: Serialize + DeserializeOwned>(sections: Value) -> Result<Value, String> {
-    let typed: C = serde_json::from_value(sections).map_err(|e| e.to_string())?;
-    serde_json::to_value(&typed).map_err(|e| e.to_string())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn from_config<C: DeserializeOwned>(config: &Value) -> anyhow::Result<C> {
-    serde_json::from_value(config.clone())
-        .map_err(|e| anyhow::anyhow!("resolved config does not fit this kind: {e}"))
-}
-
-/// Best over epochs: max for accuracies, min for everything that looks like a loss or an error.
-pub fn best_of(epochs: &[BTreeMap<String, f64>]) -> BTreeMap<String, f64> {
-    let mut best: BTreeMap<String, f64> = BTreeMap::new();
-    for e in epochs {
-        for (k, &v) in e {
-            if !v.is_finite() || k == "lr" || k == "epoch" {
-                continue;
-            }
-            let lower_is_better = k.contains("loss") || k.contains("err");
-            best.entry(k.clone())
-                .and_modify(|b| {
-                    if (lower_is_better && v < *b) || (!lower_is_better && v > *b) {
-                        *b = v
-                    }
-                })
-                .or_insert(v);
+    #[test]
+    fn kind_names_round_trip_and_unknown_ones_list_the_choices() {
+        for k in KindName::ALL {
+            assert_eq!(k.as_str().parse::<KindName>(), Ok(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), Value::String(k.as_str().into()));
         }
+        let e = "trian".parse::<KindName>().unwrap_err();
+        assert!(e.contains("`trian`") && e.contains("`implicit_dim`"), "{e}");
     }
-    best
 }

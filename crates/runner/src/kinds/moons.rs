@@ -6,9 +6,10 @@
 //! two-moons value (`DataSpec` with `name = "moons"`, `TrainConfig::two_moons()`), and batches
 //! drop the last partial batch, as the reference's loader does.
 //!
-//! Metrics: the reference reports the best *training* accuracy (`best_train_top1`); on moons the
-//! evaluation split is the training points, so `best_top1` is the eval-mode accuracy on them.
-//! Beside them `svm_poly_top1` and `svm_rbf_top1`.
+//! Metrics: the reference reports the best *training* accuracy (`best_train_top1`, the running
+//! accuracy over the epoch's batches). There is no test set: the loop evaluates on the training
+//! points themselves, in eval mode, so those metrics are `eval_loss`/`eval_top1` (not `test_*`).
+//! Beside them `svm_poly_top1` and `svm_rbf_top1` (the SVMs' training accuracy).
 //! The decision grid (class-1 probability on the reference grid, x in [-2, 3), y in [-2, 2.5),
 //! step 0.02) is saved as an 8-bit greyscale PNG next to the record: `runs/<id>.grid.png`.
 
@@ -20,13 +21,11 @@ use anyhow::{Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use toml::Spanned;
-use toml::de::DeValue;
 use training::data::{DataName, DataSpec};
 use training::{TrainConfig, Trainer};
 
-use super::train::{Progress, build, load_cached, on_device, outcome};
-use super::{Kind, RunContext, RunOutcome, check_typed, from_config};
+use super::train::{Evaluated, Progress, build, load_cached, on_device, outcome};
+use super::{RunContext, RunKind, RunOutcome};
 use demonet::svm_baseline::{SvmBaseline, SvmKernel};
 use demonet::{Config2d, DemoNet2d, Grid};
 
@@ -70,32 +69,18 @@ fn merge(base: &mut Value, over: Value) {
     }
 }
 
-impl Kind for Moons {
-    fn sections(&self) -> &'static [&'static str] {
-        &["model", "data", "train"]
-    }
+impl RunKind for Moons {
+    type Sections = MoonsSections;
+    const SECTIONS: &'static [&'static str] = &["model", "data", "train"];
 
-    fn check_section(&self, section: &str, value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
-        match section {
-            "model" => check_typed::<Config2d>(value),
-            "data" => check_typed::<DataSpec>(value),
-            _ => check_typed::<TrainConfig>(value),
-        }
-    }
-
-    fn canonical(&self, sections: Value) -> Result<Value, String> {
-        let mut full = self.defaults();
+    /// A field left out takes the reference's value, not the generic default.
+    fn prepare(sections: Value) -> Value {
+        let mut full = serde_json::to_value(MoonsSections::default()).unwrap_or_default();
         merge(&mut full, sections);
-        let typed: MoonsSections = serde_json::from_value(full).map_err(|e| e.to_string())?;
-        serde_json::to_value(&typed).map_err(|e| e.to_string())
+        full
     }
 
-    fn defaults(&self) -> Value {
-        serde_json::to_value(MoonsSections::default()).unwrap_or_default()
-    }
-
-    fn execute(&self, config: &Value, ctx: &RunContext) -> Result<RunOutcome> {
-        let cfg: MoonsSections = from_config(config)?;
+    fn execute(&self, cfg: MoonsSections, ctx: &RunContext) -> Result<RunOutcome> {
         let t0 = Instant::now();
         let data = load_cached(&cfg.data)?;
         anyhow::ensure!(
@@ -107,14 +92,14 @@ impl Kind for Moons {
         let mut loader = data.loader(cfg.train.batch_size, true, cfg.train.seed);
         loader.drop_last = true;
         let (train_split, test_split) = on_device(&data, ctx.device);
-        let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0);
+        let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TrainingPoints);
         let result = Trainer::new(&model, &vs, &cfg.train).and_then(|t| {
             t.loader(&loader)
                 .observer(&mut observer)
                 .fit(&train_split, &test_split)
         });
         let timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
-        let mut out = outcome(result, timings)?;
+        let mut out = outcome(result, timings, Evaluated::TrainingPoints)?;
 
         // The reference's SVMs on the same points (training accuracy, as it reports them).
         let xs = Vec::<f32>::try_from(data.train.x.to_kind(tch::Kind::Float).flatten(0, -1))?;

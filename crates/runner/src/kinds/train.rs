@@ -19,7 +19,7 @@ use toml::de::{DeValue, ValueDeserializer};
 use training::data::{DataSpec, Dataset, Split};
 use training::{EpochMetrics, Observer, RunInfo, StepInfo, TrainConfig, TrainRecord, Trainer};
 
-use super::{Kind, RunContext, RunOutcome, best_of, canonical_typed, check_typed, from_config};
+use super::{RunContext, RunKind, RunOutcome, best_of, check_typed};
 use crate::progress::RunProgress;
 
 /// `[model]` of a training run: the architecture and its knobs.
@@ -68,7 +68,7 @@ pub struct TrainSections {
 pub struct Train;
 
 /// Validates `[model]` with spans: `arch` picks the struct, the other keys must be its fields.
-pub fn check_model(value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
+pub fn check_model(value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
     let span = value.span();
     let DeValue::Table(mut table) = value.into_inner() else {
         return check_typed::<ModelConfig>(Spanned::new(span, DeValue::Boolean(false)));
@@ -104,12 +104,11 @@ pub fn default_arch(sections: &mut Value, arch: &str) {
     }
 }
 
-impl Kind for Train {
-    fn sections(&self) -> &'static [&'static str] {
-        &["model", "data", "train"]
-    }
+impl RunKind for Train {
+    type Sections = TrainSections;
+    const SECTIONS: &'static [&'static str] = &["model", "data", "train"];
 
-    fn check_section(&self, section: &str, value: Spanned<DeValue<'static>>) -> Result<(), toml::de::Error> {
+    fn check_section(section: &str, value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
         match section {
             "model" => check_model(value),
             "data" => check_typed::<DataSpec>(value),
@@ -117,17 +116,12 @@ impl Kind for Train {
         }
     }
 
-    fn canonical(&self, mut sections: Value) -> Result<Value, String> {
+    fn prepare(mut sections: Value) -> Value {
         default_arch(&mut sections, "demonet");
-        canonical_typed::<TrainSections>(sections)
+        sections
     }
 
-    fn defaults(&self) -> Value {
-        serde_json::to_value(TrainSections::default()).unwrap_or_default()
-    }
-
-    fn execute(&self, config: &Value, ctx: &RunContext) -> Result<RunOutcome> {
-        let cfg: TrainSections = from_config(config)?;
+    fn execute(&self, cfg: TrainSections, ctx: &RunContext) -> Result<RunOutcome> {
         let t0 = Instant::now();
         let data = load_cached(&cfg.data)?;
         let data_s = t0.elapsed().as_secs_f64();
@@ -142,7 +136,7 @@ impl Kind for Train {
         })?;
         let loader = data.loader(cfg.train.batch_size, true, seed);
         let (train_split, test_split) = on_device(&data, ctx.device);
-        let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0);
+        let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TestSet);
         let result = Trainer::new(model.as_ref(), &vs, &cfg.train).and_then(|t| {
             t.loader(&loader)
                 .observer(&mut observer)
@@ -152,7 +146,7 @@ impl Kind for Train {
         if let Some(first) = observer.first_step_s {
             timings.insert("first_step_s".to_string(), first);
         }
-        outcome(result, timings)
+        outcome(result, timings, Evaluated::TestSet)
     }
 }
 
@@ -160,13 +154,18 @@ impl Kind for Train {
 pub fn outcome(
     result: std::result::Result<TrainRecord, training::TrainError>,
     timings: BTreeMap<String, f64>,
+    evaluated: Evaluated,
 ) -> Result<RunOutcome> {
     let (record, stopped) = match result {
         Ok(r) => (r, None),
         Err(e) if !e.record.epochs.is_empty() => (*e.record, Some(e.message)),
         Err(e) => bail!("training failed before the first epoch ended: {}", e.message),
     };
-    let epochs: Vec<BTreeMap<String, f64>> = record.epochs.iter().map(epoch_metrics).collect();
+    let epochs: Vec<BTreeMap<String, f64>> = record
+        .epochs
+        .iter()
+        .map(|m| epoch_metrics(m, evaluated))
+        .collect();
     let final_metrics = epochs.last().cloned().unwrap_or_default();
     let mut best = best_of(&epochs);
     best.remove("train_s");
@@ -182,20 +181,42 @@ pub fn outcome(
     })
 }
 
-/// One epoch as flat metrics: `top1`/`top5`/`loss` are on the test split.
-pub fn epoch_metrics(m: &EpochMetrics) -> BTreeMap<String, f64> {
+/// What the loop's evaluation split is, which names its metrics (README, "Metrics"):
+/// `test_*` on a held-out test set, `eval_*` in eval mode on the training points themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evaluated {
+    /// The data set's test split (`train` kind): `test_loss`, `test_top1`, `test_top5`.
+    TestSet,
+    /// The training points, in eval mode (`moons` kind, as the reference reports it):
+    /// `eval_loss`, `eval_top1`.
+    TrainingPoints,
+}
+
+impl Evaluated {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Evaluated::TestSet => "test",
+            Evaluated::TrainingPoints => "eval",
+        }
+    }
+}
+
+/// One epoch as flat metrics: `train_*` are running means over the epoch's training batches,
+/// `<prefix>_*` are on the evaluation split (see [`Evaluated`]).
+pub fn epoch_metrics(m: &EpochMetrics, evaluated: Evaluated) -> BTreeMap<String, f64> {
+    let held = evaluated.prefix();
     let mut out = BTreeMap::from([
         ("epoch".to_string(), m.epoch as f64),
         ("lr".to_string(), m.lr),
         ("train_loss".to_string(), m.train_loss),
         ("train_top1".to_string(), m.train_top1),
-        ("loss".to_string(), m.test_loss),
-        ("top1".to_string(), m.test_top1),
+        (format!("{held}_loss"), m.test_loss),
+        (format!("{held}_top1"), m.test_top1),
         ("train_s".to_string(), m.train_s),
         ("img_per_s".to_string(), m.train_img_per_s),
     ]);
     if let Some(t5) = m.test_top5 {
-        out.insert("top5".to_string(), t5);
+        out.insert(format!("{held}_top5"), t5);
     }
     out
 }
@@ -297,17 +318,19 @@ pub struct Progress<'a> {
     started: Instant,
     epoch_started: Instant,
     epochs: usize,
+    evaluated: Evaluated,
     pub first_step_s: Option<f64>,
 }
 
 impl<'a> Progress<'a> {
-    pub fn new(progress: &'a RunProgress, batch: i64, started: Instant) -> Self {
+    pub fn new(progress: &'a RunProgress, batch: i64, started: Instant, evaluated: Evaluated) -> Self {
         Progress {
             progress,
             batch,
             started,
             epoch_started: Instant::now(),
             epochs: 0,
+            evaluated,
             first_step_s: None,
         }
     }
@@ -336,15 +359,7 @@ impl Observer for Progress<'_> {
     }
 
     fn on_epoch(&mut self, m: &EpochMetrics) {
-        let shown: BTreeMap<String, f64> = [
-            ("train_loss", m.train_loss),
-            ("val_loss", m.test_loss),
-            ("val_top1", m.test_top1),
-            ("img_per_s", m.train_img_per_s),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        let shown = epoch_metrics(m, self.evaluated);
         self.progress.epoch(m.epoch, self.epochs, &shown);
     }
 }

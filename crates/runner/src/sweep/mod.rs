@@ -4,6 +4,10 @@
 //! fastest), so a run's index is stable for a given config: Slurm array tasks rely on it.
 //! `[[sweep.extra]]` points follow the grid, each once per combination of the seed axes; their
 //! point is `extra = <label>` plus the seeds.
+//!
+//! `parse.rs` reads `[sweep]` from the file into [`Axis`] and [`Extra`] values.
+
+pub mod parse;
 
 use std::collections::BTreeMap;
 
@@ -11,9 +15,10 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::{Axis, Experiment, Extra, set_path};
+use crate::config::{Experiment, set_path};
 use crate::kinds;
 use crate::run_id::run_id;
+pub use parse::{Axis, Extra};
 
 /// One run of a sweep.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,0 +1,208 @@
+//! The experiment file: TOML in, typed and validated sections out.
+//!
+//! A config has the sections `[experiment]`, `[model]`, `[data]`, `[train]`, `[sweep]` and
+//! `[output]`. Which of `[model]`/`[data]`/`[train]` a kind reads, and their types, belong to the
+//! kind (`kinds/`); this module handles what every kind shares and turns every mistake into an
+//! error that names the file, the line and the column (toml keeps spans; serde lists the valid
+//! fields and variants).
+//!
+//! - `source.rs`: the file's text and `path:line:col` errors;
+//! - `sections.rs`: `[experiment]` and `[output]`;
+//! - `overrides.rs`: `--override section.field=value`;
+//! - `json_path.rs`: TOML to JSON, dotted field paths (shared with the sweep);
+//! - `[sweep]` is parsed beside its expansion, in `sweep/parse.rs`.
+//!
+//! A config becomes runs in two steps: this module yields an [`Experiment`] (the base run config
+//! as canonical JSON with every default filled in, plus the sweep axes), and `sweep` expands it.
+
+pub mod json_path;
+pub mod overrides;
+pub mod sections;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde_json::Value;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+pub use json_path::{quoted, set_path};
+pub use overrides::Override;
+pub use sections::{COMMON_SECTIONS, ExperimentSection, OutputSection};
+pub use source::Source;
+
+use crate::kinds::{self, KindName};
+use crate::sweep::parse::{Axis, Extra, parse_sweep};
+use json_path::de_to_json;
+
+/// A validated config: the base run config and the sweep over it.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub source: Source,
+    pub experiment: ExperimentSection,
+    pub output: OutputSection,
+    /// The kind's sections (`model`, `data`, `train`, ...) with every default filled in.
+    pub base: Value,
+    pub axes: Vec<Axis>,
+    /// `[[sweep.extra]]` points, run after the grid.
+    pub extras: Vec<Extra>,
+    pub overrides: Vec<Override>,
+}
+
+impl Experiment {
+    pub fn load(path: &Path) -> Result<Experiment> {
+        Experiment::parse(Source::read(path)?)
+    }
+
+    pub fn parse(source: Source) -> Result<Experiment> {
+        let root = DeTable::parse(&source.text).map_err(|e| source.toml_error(e))?;
+        let root_span = root.span();
+        let mut table = root.into_inner();
+
+        let experiment: ExperimentSection = match table.remove("experiment") {
+            Some(v) => typed(&source, v)?,
+            None => {
+                return Err(source.error_at(
+                    Some(root_span.start..root_span.start),
+                    format!(
+                        "missing section [experiment] (name = \"...\", kind = {})",
+                        KindName::choices()
+                    ),
+                ));
+            }
+        };
+        check_name(&source, &experiment.name)?;
+        let kind = kinds::kind(experiment.kind);
+
+        // Every top-level key must be a section this kind reads.
+        let allowed: Vec<&str> = COMMON_SECTIONS.iter().chain(kind.sections()).copied().collect();
+        for (key, value) in table.iter() {
+            let name: &str = key.get_ref();
+            if !allowed.contains(&name) {
+                return Err(source.error_at(
+                    Some(key.span()),
+                    format!(
+                        "unknown section `{}` for kind `{}`, expected one of {}",
+                        key.get_ref(),
+                        experiment.kind.as_str(),
+                        quoted(&allowed)
+                    ),
+                ));
+            }
+            if !value.get_ref().is_table() {
+                return Err(source.error_at(
+                    Some(value.span()),
+                    format!("`{}` must be a table ([{}])", key.get_ref(), key.get_ref()),
+                ));
+            }
+        }
+
+        let output = match table.remove("output") {
+            Some(v) => {
+                refuse_retired_metrics(&source, &v, experiment.kind)?;
+                let has_metric = v.get_ref().as_table().is_some_and(|t| t.contains_key("metric"));
+                let mut output: OutputSection = typed(&source, v)?;
+                if !has_metric {
+                    output.metric = OutputSection::for_kind(experiment.kind).metric;
+                }
+                output
+            }
+            None => OutputSection::for_kind(experiment.kind),
+        };
+        let sweep = table.remove("sweep");
+
+        // The kind's sections: typed with spans, then canonical JSON with defaults filled in.
+        let mut sections = serde_json::Map::new();
+        for (key, value) in table {
+            kind.check_section(key.get_ref(), value.clone())
+                .map_err(|e| source.toml_error(e))?;
+            sections.insert(key.get_ref().to_string(), de_to_json(value.into_inner())?);
+        }
+        let base = kind
+            .canonical(Value::Object(sections))
+            .map_err(|e| source.error_at(Some(root_span.start..root_span.start), e))?;
+
+        let (axes, extras) = match sweep {
+            Some(s) => parse_sweep(&source, s, &base)?,
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(Experiment {
+            source,
+            experiment,
+            output,
+            base,
+            axes,
+            extras,
+            overrides: Vec::new(),
+        })
+    }
+
+    /// Where this experiment's results go: `--results` wins, then `[output] dir`, then
+    /// `results/<name>`.
+    pub fn results_dir(&self, cli: Option<&Path>) -> PathBuf {
+        match (cli, &self.output.dir) {
+            (Some(dir), _) => dir.to_path_buf(),
+            (None, Some(dir)) => dir.clone(),
+            (None, None) => PathBuf::from("results").join(&self.experiment.name),
+        }
+    }
+}
+
+fn check_name(source: &Source, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !ok {
+        return Err(source.error_at(
+            None,
+            format!("[experiment] name = {name:?}: use letters, digits, '_', '-' or '.' (it names a folder)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Metric names of record schema 1 (`best_top1`) in `[output]` `metric` or `check`: an error
+/// that names the new one, rather than a plot or a check of a metric that no longer exists.
+fn refuse_retired_metrics(
+    source: &Source,
+    output: &toml::Spanned<DeValue<'_>>,
+    kind: KindName,
+) -> Result<()> {
+    let Some(table) = output.get_ref().as_table() else {
+        return Ok(());
+    };
+    let mut named = Vec::new();
+    for (key, value) in table {
+        match (key.get_ref().as_ref(), value.get_ref()) {
+            ("metric", DeValue::String(m)) => named.push((m.to_string(), value.span())),
+            ("check", DeValue::Table(check)) => {
+                named.extend(check.keys().map(|k| (k.get_ref().to_string(), k.span())));
+            }
+            _ => {}
+        }
+    }
+    let renames = crate::migrate::summary_renames(kind);
+    for (name, span) in named {
+        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
+            return Err(source.error_at(
+                Some(span),
+                format!(
+                    "metric `{name}` is now called `{new}` (names say what they are computed on: \
+                     README, \"Metrics\"; `runner migrate` upgrades old results folders)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Deserialises one spanned TOML value into `T`, errors pointing into the file.
+pub fn typed<T: serde::de::DeserializeOwned>(
+    source: &Source,
+    value: toml::Spanned<DeValue<'_>>,
+) -> Result<T> {
+    T::deserialize(ValueDeserializer::from(value)).map_err(|e| source.toml_error(e))
+}

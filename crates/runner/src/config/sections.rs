@@ -1,0 +1,82 @@
+//! The sections every kind shares: `[experiment]` and `[output]` (`[sweep]` is parsed in
+//! `sweep/parse.rs`). The kinds' own sections are typed in `kinds/`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kinds::KindName;
+
+/// The sections every config may have besides the kind's own.
+pub const COMMON_SECTIONS: &[&str] = &["experiment", "sweep", "output"];
+
+/// `[experiment]`: what the experiment is called and which kind of run it sweeps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSection {
+    /// Names the results folder (`results/<name>`); letters, digits, `_`, `-`, `.`.
+    pub name: String,
+    /// What one run does: `train` (an image classifier), `moons` (the 2-D toy),
+    /// `implicit_dim` (star-math's rank measurements) or `latency` (StarNet inference timing).
+    pub kind: KindName,
+    /// One line for humans; copied into the summary and the plots' titles.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `[output]`: where results go, how they are drawn (every plot as SVG and PNG) and how `runner check` compares them.
+/// Nothing here changes what a run computes, so it is not part of a run's id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputSection {
+    /// Results folder. Default: `results/<experiment.name>` (relative to the working directory).
+    pub dir: Option<PathBuf>,
+    /// Summary metric on the y axis of sweep plots (the README's "Metrics" lists the names).
+    /// Default: the kind's headline, `best_test_top1` (train), `best_train_top1` (moons, the
+    /// reference's measure), `latency_mean_ms` (latency), `measured` (implicit_dim, not drawn).
+    pub metric: String,
+    /// Swept field on the x axis of the sweep plot (e.g. "width", "depth"). Default: the first
+    /// numeric axis that is not a seed.
+    pub x: Option<String>,
+    /// Swept field that separates the lines of the sweep plot. Default: "mode" when swept.
+    pub group: Option<String>,
+    /// Reference numbers drawn beside ours: line name -> (x value -> metric), e.g.
+    /// `paper = { sum = { 96 = 51.1, 128 = 58.5 }, star = { 96 = 57.6, 128 = 64.0 } }`.
+    pub paper: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Legend label for the reference numbers.
+    pub paper_label: String,
+    /// Tolerances for `runner check`: summary metric -> largest allowed absolute difference of
+    /// the mean, e.g. `check = { best_test_top1 = 0.02 }`. Only metrics named here are checked.
+    pub check: BTreeMap<String, f64>,
+}
+
+impl Default for OutputSection {
+    fn default() -> Self {
+        OutputSection {
+            dir: None,
+            metric: "best_test_top1".to_string(),
+            x: None,
+            group: None,
+            paper: BTreeMap::new(),
+            paper_label: "paper (ImageNet-1k)".to_string(),
+            check: BTreeMap::new(),
+        }
+    }
+}
+
+impl OutputSection {
+    /// The defaults, with `kind`'s headline metric.
+    pub fn for_kind(kind: KindName) -> OutputSection {
+        let metric = match kind {
+            KindName::Train => "best_test_top1",
+            KindName::ImplicitDim => "measured",
+            KindName::Moons => "best_train_top1",
+            KindName::Latency => "latency_mean_ms",
+        };
+        OutputSection {
+            metric: metric.to_string(),
+            ..OutputSection::default()
+        }
+    }
+}
