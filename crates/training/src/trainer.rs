@@ -338,7 +338,10 @@ impl<'a> Trainer<'a> {
     /// After `epoch`: `epoch_NNNN.safetensors` every `checkpoint_every` epochs, `last.safetensors`
     /// at the end (`last`: the final epoch or `stop_after`).
     fn save_checkpoints(&mut self, epoch: usize, stop_here: bool) -> Result<()> {
-        let periodic = self.cfg.checkpoint_every.is_some_and(|n| (epoch + 1).is_multiple_of(n));
+        let periodic = self
+            .cfg
+            .checkpoint_every
+            .is_some_and(|n| (epoch + 1).is_multiple_of(n));
         let last = epoch + 1 == self.cfg.epochs || stop_here;
         let Some(dir) = self.checkpoint_dir.clone().filter(|_| periodic || last) else {
             return Ok(());
