@@ -146,7 +146,7 @@ ids = sorted(r["id"] + ".json" for r in plan)
 assert runs == ids, f"records {runs} != plan {ids}"
 indices = sorted(json.load(open(os.path.join(results, "runs", f)))["index"] for f in runs)
 assert indices == list(range(len(plan))), f"indices {indices}"
-summary = json.load(open(os.path.join(results, "summary.json")))
+summary = json.load(open(os.path.join(results, "summary.json")))["points"]
 assert len(summary) == 2 and all(e["metrics"]["best_eval_top1"]["n"] == 2 for e in summary), summary
 logs = [f for f in os.listdir(os.path.join(results, "slurm")) if f.endswith(".out")]
 assert len(logs) == len(plan), f"expected one log per task, got {logs}"

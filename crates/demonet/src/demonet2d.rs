@@ -144,11 +144,14 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// The reference grid's spacing (both axes); figures read it from here.
+    pub const STEP: f64 = 0.02;
+
     /// The reference grid; values computed as `start + i * step` like `torch.arange`.
     pub fn reference() -> Grid {
         let axis = |start: f64, end: f64| -> Vec<f32> {
-            let n = ((end - start) / 0.02).ceil() as usize;
-            (0..n).map(|i| (start + i as f64 * 0.02) as f32).collect()
+            let n = ((end - start) / Self::STEP).ceil() as usize;
+            (0..n).map(|i| (start + i as f64 * Self::STEP) as f32).collect()
         };
         Grid {
             xs: axis(-2.0, 3.0),

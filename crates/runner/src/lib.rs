@@ -7,7 +7,8 @@
 //! 3. [`execute`]: skip finished runs, run the rest (`--jobs`), with [`progress`] bars or logs.
 //! 4. [`kinds`]: what one run does (`train`, `moons`, `implicit_dim`, `latency`).
 //! 5. [`results`]: the run records (atomic writes) and the summary statistics;
-//!    [`summary`] writes `summary.json`, [`figures`] draws it with [`plots`].
+//!    [`summary`] writes `summary.json` (with [`stats`]' paired differences) and `summary.md`
+//!    ([`tables`]); [`figures`] turns them into the `plots` crate's inputs.
 //!
 //! Beside that: [`check`] (compare fresh results with committed ones), [`slurm`] (array jobs),
 //! [`describe`] and [`predict`] (model sizes, ImageNet inference), [`defaults`], [`provenance`],
@@ -21,12 +22,13 @@ pub mod execute;
 pub mod figures;
 pub mod kinds;
 pub mod migrate;
-pub mod plots;
 pub mod predict;
 pub mod progress;
 pub mod provenance;
 pub mod results;
 pub mod run_id;
 pub mod slurm;
+pub mod stats;
 pub mod summary;
 pub mod sweep;
+pub mod tables;

@@ -238,13 +238,23 @@ pub fn summarize(points: &[(BTreeMap<String, Value>, &RunRecord)]) -> Vec<Summar
         .collect()
 }
 
+/// The points of a `summary.json`: `{"points": [...], ...}`, or a bare array (older summaries).
 pub fn read_summary(path: &Path) -> Result<Vec<SummaryEntry>> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Shape {
+        Object { points: Vec<SummaryEntry> },
+        Array(Vec<SummaryEntry>),
+    }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
+    let shape: Shape = serde_json::from_str(&text).with_context(|| {
         format!(
-            "{} is not a summary (JSON array of {{point, metrics}})",
+            "{} is not a summary ({{\"points\": [{{point, metrics}}]}})",
             path.display()
         )
+    })?;
+    Ok(match shape {
+        Shape::Object { points } | Shape::Array(points) => points,
     })
 }
 

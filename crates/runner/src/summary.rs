@@ -1,4 +1,8 @@
-//! From run records to `summary.json` and plots, and the saved config of a results folder.
+//! From run records to `summary.json`, `summary.md` and the figures, and the saved config of a
+//! results folder.
+//!
+//! `summary.json` is `{"points": [{point, metrics: {name: {mean, std, n}}}], "paired": ...}`;
+//! `paired` (see [`crate::stats::Paired`]) is there when `[output] compare` is set.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -7,9 +11,13 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::config::{Experiment, Override};
-use crate::figures;
+use serde::{Deserialize, Serialize};
+
+use crate::kinds::{KindName, implicit_dim};
 use crate::results::{self, RunRecord, SummaryEntry};
+use crate::stats::{self, Paired};
 use crate::sweep::RunSpec;
+use crate::{figures, tables};
 
 /// What `write` produced.
 pub struct SummaryReport {
@@ -52,32 +60,76 @@ pub fn collect(plan: &[RunSpec], results: &Path) -> (Vec<(RunSpec, RunRecord)>, 
     (found, missing)
 }
 
-pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Vec<SummaryEntry> {
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub points: Vec<SummaryEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<Paired>,
+}
+
+pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
     let points: Vec<_> = records
         .iter()
         .map(|(spec, r)| (spec.group_point(exp), r))
         .collect();
-    results::summarize(&points)
+    let paired = exp.output.compare.as_ref().map(|c| {
+        let metric = c.metric.as_deref().unwrap_or(&exp.output.metric);
+        let seeds: Vec<&str> = exp
+            .axes
+            .iter()
+            .filter(|a| a.is_seed())
+            .map(|a| a.key.as_str())
+            .collect();
+        let x = figures::x_axis(exp);
+        stats::paired(c, metric, &seeds, x.as_deref(), records)
+    });
+    Summary {
+        points: results::summarize(&points),
+        paired,
+    }
 }
 
 /// Writes `summary.json` (and the plots when `plots`) for the runs of `plan` found in `results`.
 pub fn write(exp: &Experiment, plan: &[RunSpec], results: &Path, plots: bool) -> Result<SummaryReport> {
     let start = Instant::now();
     let (records, missing) = collect(plan, results);
-    let entries = build(exp, &records);
-    results::write_json(&results.join("summary.json"), &entries)?;
+    let summary = build(exp, &records);
+    results::write_json(&results.join("summary.json"), &summary)?;
+    let md = tables::markdown(exp, &summary, records.len());
+    results::write_atomic(&results.join("summary.md"), md.as_bytes())?;
+    if exp.experiment.kind == KindName::ImplicitDim {
+        write_measurements(&records, results)?;
+    }
     let plots = if plots {
-        figures::draw(exp, &records, &entries, results)?
+        let inputs = figures::Inputs {
+            exp,
+            records: &records,
+            summary: &summary.points,
+            paired: summary.paired.as_ref(),
+        };
+        figures::draw(inputs, results)?
     } else {
         Vec::new()
     };
     Ok(SummaryReport {
-        entries: entries.len(),
+        entries: summary.points.len(),
         runs: records.len(),
         missing,
         plots,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// `records.json`: every implicit-dimension measurement of the runs, in plan order (keys sorted,
+/// as in the run records).
+fn write_measurements(records: &[(RunSpec, RunRecord)], results: &Path) -> Result<()> {
+    let mut all = Vec::new();
+    for (_, r) in records {
+        let measured = implicit_dim::records(&r.outcome).with_context(|| format!("run {}", r.id))?;
+        all.extend(measured);
+    }
+    results::write_json(&results.join("records.json"), &serde_json::to_value(&all)?)
 }
 
 /// The experiment a results folder was produced by: its `config.toml` and `overrides.json`.

@@ -172,7 +172,7 @@ fn jobs_two_matches_jobs_one_and_extras_are_summarised() {
     }
 
     let summary = json(&a.join("summary.json"));
-    let entries = summary.as_array().unwrap();
+    let entries = summary["points"].as_array().unwrap();
     assert_eq!(entries.len(), 3, "{summary}");
     let extra = entries
         .iter()
@@ -185,5 +185,5 @@ fn jobs_two_matches_jobs_one_and_extras_are_summarised() {
         .find(|r| r["point"]["extra"] == "star, no act")
         .unwrap();
     assert_eq!(record["config"]["model"]["act"], "none");
-    assert!(a.join("best_train_top1_bars.png").is_file() && a.join("best_train_top1_bars.svg").is_file());
+    assert!(a.join("best_train_top1_dots.png").is_file() && a.join("best_train_top1_dots.svg").is_file());
 }

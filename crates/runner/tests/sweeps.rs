@@ -74,7 +74,7 @@ fn plan_then_single_indices_then_summarize() {
     }
     ok(&["summarize", results.to_str().unwrap()], dir.path());
     let summary = json(&results.join("summary.json"));
-    let entries = summary.as_array().unwrap();
+    let entries = summary["points"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "{summary}");
     // Seeds are averaged: each point is just its mode, with n = 2.
     let points: Vec<&serde_json::Value> = entries.iter().map(|e| &e["point"]).collect();

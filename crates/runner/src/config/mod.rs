@@ -28,7 +28,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use json_path::{quoted, set_path};
 pub use overrides::Override;
-pub use sections::{COMMON_SECTIONS, ExperimentSection, OutputSection};
+pub use sections::{COMMON_SECTIONS, ExperimentSection, OutputSection, RowGroup};
 pub use source::Source;
 
 use crate::kinds::{self, KindName};
@@ -97,6 +97,7 @@ impl Experiment {
             }
         }
 
+        let output_span = table.get("output").map(|v| v.span());
         let output = match table.remove("output") {
             Some(v) => {
                 refuse_retired_metrics(&source, &v, experiment.kind)?;
@@ -126,6 +127,9 @@ impl Experiment {
             Some(s) => parse_sweep(&source, s, &base)?,
             None => (Vec::new(), Vec::new()),
         };
+        if let Some(c) = &output.compare {
+            c.check(&axes).map_err(|e| source.error_at(output_span, e))?;
+        }
         Ok(Experiment {
             source,
             experiment,

@@ -49,6 +49,23 @@ pub struct OutputSection {
     /// Tolerances for `runner check`: summary metric -> largest allowed absolute difference of
     /// the mean, e.g. `check = { best_test_top1 = 0.02 }`. Only metrics named here are checked.
     pub check: BTreeMap<String, f64>,
+    /// A paired comparison, e.g. `compare = { field = "mode", base = "sum", treatment = "star" }`:
+    /// the summary gets per-seed differences with 95% intervals, the figures a difference panel.
+    pub compare: Option<crate::stats::Compare>,
+    /// Display names for swept values or fields in figures and tables, e.g.
+    /// `labels = { "star/star/sum/sum" = "star in stages 1-2", "model.act" = "act" }`.
+    pub labels: BTreeMap<String, String>,
+    /// Rows of a dot plot under headers, in order: `[[output.groups]]` with `name` and `rows`
+    /// (each row as the point's values joined by spaces, or an extra's label).
+    pub groups: Vec<RowGroup>,
+}
+
+/// One `[[output.groups]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RowGroup {
+    pub name: String,
+    pub rows: Vec<String>,
 }
 
 impl Default for OutputSection {
@@ -61,6 +78,9 @@ impl Default for OutputSection {
             paper: BTreeMap::new(),
             paper_label: "paper (ImageNet-1k)".to_string(),
             check: BTreeMap::new(),
+            compare: None,
+            labels: BTreeMap::new(),
+            groups: Vec::new(),
         }
     }
 }

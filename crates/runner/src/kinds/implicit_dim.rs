@@ -2,21 +2,16 @@
 //! operation. The `[implicit_dim]` section is `star_math::ImplicitDimConfig` (probes, sampling,
 //! rank rule). A run's records go into its record's `outcome.extra.records`; the summary step
 //! also writes them all to `results/<name>/records.json` (one JSON array, one record per
-//! measurement) and draws `implicit_dim` (one layer) and `implicit_dim_stacked` (l > 1).
+//! measurement); `figures::implicit_dim` draws them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use star_math::ImplicitDimConfig;
+use star_math::{ImplicitDimConfig, Record};
 
 use super::{RunContext, RunKind, RunOutcome};
-use crate::config::Experiment;
-use crate::plots::{self, DimPoint, DimSeries};
-use crate::results::{RunRecord, write_json};
-use crate::sweep::RunSpec;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,83 +54,13 @@ impl RunKind for ImplicitDim {
     }
 }
 
-/// Writes `records.json` (every run's records, in plan order) and the two plots.
-pub fn draw(exp: &Experiment, records: &[(RunSpec, RunRecord)], results: &Path) -> Result<Vec<PathBuf>> {
-    let all: Vec<Value> = records
-        .iter()
-        .flat_map(|(_, r)| {
-            r.outcome
-                .extra
-                .get("records")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .collect();
-    write_json(&results.join("records.json"), &all)?;
-    let mut files = Vec::new();
-    for (stacked, stem, title) in [
-        (
-            false,
-            "implicit_dim",
-            "implicit dimension of one layer: measured rank (markers), exact count (solid), paper (dashed)",
-        ),
-        (
-            true,
-            "implicit_dim_stacked",
-            "implicit dimension of stacked layers: measured, exact (solid), paper (dashed)",
-        ),
-    ] {
-        let series = series(&all, stacked);
-        if series.iter().any(|s| !s.points.is_empty()) {
-            let title = format!("{}: {title}", exp.experiment.name);
-            files.push(plots::implicit_dim(&title, &series, &results.join(stem))?.png);
-        }
-    }
-    Ok(files)
-}
-
-/// One series per family variant (`star + bias`, `case1 gelu`, `star, 2 layers`, ...).
-fn series(records: &[Value], stacked: bool) -> Vec<DimSeries> {
-    let mut out: Vec<DimSeries> = Vec::new();
-    for r in records {
-        let layers = r["layers"].as_u64().unwrap_or(1);
-        if (layers > 1) != stacked {
-            continue;
-        }
-        let mut name = r["family"].as_str().unwrap_or("?").to_string();
-        if let Some(a) = r["activation"].as_str() {
-            name.push_str(&format!(" {a}"));
-        }
-        if r["scope"].as_str() == Some("across") {
-            name.push_str(" across");
-        }
-        name.push_str(if r["bias"].as_bool().unwrap_or(false) {
-            " + bias"
-        } else {
-            ""
-        });
-        if layers > 1 {
-            name.push_str(&format!(", {layers} layers"));
-        }
-        let reliable = r["reliable"].as_bool().unwrap_or(false);
-        let point = DimPoint {
-            d: r["d"].as_f64().unwrap_or(f64::NAN),
-            measured: r["measured_rank"].as_f64(),
-            reliable,
-            paper: r["paper_formula"].as_f64(),
-            exact: r["exact_count"].as_f64(),
-        };
-        match out.iter_mut().find(|s| s.family == name) {
-            Some(s) => s.points.push(point),
-            None => out.push(DimSeries {
-                family: name,
-                points: vec![point],
-            }),
-        }
-    }
-    for s in &mut out {
-        s.points.sort_by(|a, b| a.d.total_cmp(&b.d));
-    }
-    out
+/// The measurements a run recorded (`outcome.extra.records`); an error names what is wrong.
+pub fn records(outcome: &RunOutcome) -> Result<Vec<Record>> {
+    let records = outcome
+        .extra
+        .get("records")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    serde_json::from_value(records)
+        .map_err(|e| anyhow::anyhow!("outcome.extra.records is not a list of measurements: {e}"))
 }

@@ -10,8 +10,9 @@
 //! accuracy over the epoch's batches). There is no test set: the loop evaluates on the training
 //! points themselves, in eval mode, so those metrics are `eval_loss`/`eval_top1` (not `test_*`).
 //! Beside them `svm_poly_top1` and `svm_rbf_top1` (the SVMs' training accuracy).
-//! The decision grid (class-1 probability on the reference grid, x in [-2, 3), y in [-2, 2.5),
-//! step 0.02) is saved as an 8-bit greyscale PNG next to the record: `runs/<id>.grid.png`.
+//! The decision grid (class-1 probability on `demonet::Grid::reference()`) is saved as an 8-bit
+//! greyscale PNG next to the record, `runs/<id>.grid.png`, described by [`MoonsExtra`];
+//! `figures::moons` draws it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use training::data::{DataName, DataSpec};
 use training::{TrainConfig, Trainer};
 
@@ -115,16 +116,49 @@ impl RunKind for Moons {
 
         let grid = Grid::reference();
         let prob = demonet::class1_probability(&model, &grid, ctx.device);
-        save_grid(&grid_path(&ctx.artifacts), &grid, &prob)?;
-        out.extra = json!({
-            "grid": {
-                "file": grid_path(&ctx.artifacts).file_name().map(|n| n.to_string_lossy().to_string()),
-                "x0": grid.xs[0], "y0": grid.ys[0], "step": 0.02, "nx": grid.xs.len(), "ny": grid.ys.len(),
+        let file = grid_path(&ctx.artifacts);
+        let extra = MoonsExtra {
+            grid: GridRecord {
+                file: file
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+                x0: f64::from(grid.xs[0]),
+                y0: f64::from(grid.ys[0]),
+                step: Grid::STEP,
+                nx: grid.xs.len(),
+                ny: grid.ys.len(),
             },
-            "points": xs.chunks(2).zip(&ys).map(|(p, &l)| json!([p[0], p[1], l])).collect::<Vec<_>>(),
-        });
+            points: xs
+                .chunks(2)
+                .zip(&ys)
+                .map(|(p, &l)| (p[0], p[1], l as usize))
+                .collect(),
+        };
+        save_grid(&file, &extra.grid, &prob)?;
+        out.extra = serde_json::to_value(&extra)?;
         Ok(out)
     }
+}
+
+/// What a moons run keeps beside its metrics (`outcome.extra`): where its decision grid is and
+/// the training points, so figures redraw from the record alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoonsExtra {
+    pub grid: GridRecord,
+    /// `(x, y, class)` per training point (float32, as the model saw them).
+    pub points: Vec<(f32, f32, usize)>,
+}
+
+/// The evaluated grid: `nx` x `ny` points from `(x0, y0)` spaced `step`, stored in `file` (beside
+/// the record) as 8-bit grey, enough for probability bands of 0.1 and the 0.5 line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridRecord {
+    pub file: String,
+    pub x0: f64,
+    pub y0: f64,
+    pub step: f64,
+    pub nx: usize,
+    pub ny: usize,
 }
 
 /// `runs/<id>.grid.png`.
@@ -134,9 +168,15 @@ pub fn grid_path(stem: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Probabilities as 8-bit grey, x along the image's columns and y up (row 0 = highest y).
-fn save_grid(path: &Path, grid: &Grid, prob: &[f32]) -> Result<()> {
-    let (nx, ny) = (grid.xs.len(), grid.ys.len());
+/// Probabilities (x-major, as `class1_probability` returns them) as 8-bit grey, x along the
+/// image's columns and y up (row 0 = highest y).
+fn save_grid(path: &Path, grid: &GridRecord, prob: &[f32]) -> Result<()> {
+    let (nx, ny) = (grid.nx, grid.ny);
+    anyhow::ensure!(
+        prob.len() == nx * ny,
+        "{} probabilities for a {nx} x {ny} grid",
+        prob.len()
+    );
     let mut img = image::GrayImage::new(nx as u32, ny as u32);
     for i in 0..nx {
         for j in 0..ny {
@@ -155,105 +195,55 @@ fn save_grid(path: &Path, grid: &Grid, prob: &[f32]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Reads a grid saved by [`save_grid`] back as x-major probabilities (`nx * ny`).
-pub fn load_grid(path: &Path) -> Result<(usize, usize, Vec<f32>)> {
+/// Reads a grid saved by [`save_grid`] as probabilities in rows of increasing y (`j * nx + i`
+/// for the point `(x0 + i step, y0 + j step)`), checking its size against the record.
+pub fn load_grid(path: &Path, grid: &GridRecord) -> Result<Vec<f32>> {
     let img = image::open(path)
         .with_context(|| format!("reading {}", path.display()))?
         .to_luma8();
-    let (nx, ny) = (img.width() as usize, img.height() as usize);
-    let mut prob = vec![0.0; nx * ny];
-    for i in 0..nx {
-        for j in 0..ny {
-            prob[i * ny + j] = img.get_pixel(i as u32, (ny - 1 - j) as u32).0[0] as f32 / 255.0;
+    let (nx, ny) = (grid.nx, grid.ny);
+    anyhow::ensure!(
+        (img.width() as usize, img.height() as usize) == (nx, ny),
+        "{} is {} x {} pixels, its record says a {nx} x {ny} grid",
+        path.display(),
+        img.width(),
+        img.height()
+    );
+    let mut prob = Vec::with_capacity(nx * ny);
+    for j in 0..ny {
+        for i in 0..nx {
+            prob.push(img.get_pixel(i as u32, (ny - 1 - j) as u32).0[0] as f32 / 255.0);
         }
     }
-    Ok((nx, ny, prob))
+    Ok(prob)
 }
 
-/// One decision-boundary panel per point (its first seed), titled with that run's accuracies.
-pub fn draw_boundaries(
-    exp: &crate::config::Experiment,
-    records: &[(crate::sweep::RunSpec, crate::results::RunRecord)],
-    results: &Path,
-) -> Result<Vec<PathBuf>> {
-    let mut seen = Vec::new();
-    let mut panels = Vec::new();
-    for (spec, record) in records {
-        let point = spec.group_point(exp);
-        if seen.contains(&point) {
-            continue;
-        }
-        seen.push(point.clone());
-        let path = grid_path(&crate::results::runs_dir(results).join(&record.id));
-        let (nx, ny, prob) = match load_grid(&path) {
-            Ok(g) => g,
-            Err(e) => {
-                tracing::warn!("no decision boundary for run {}: {e:#}", record.id);
-                continue;
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_round_trips_through_its_file_in_plot_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.grid.png");
+        let grid = GridRecord {
+            file: "g.grid.png".into(),
+            x0: 0.0,
+            y0: 0.0,
+            step: 1.0,
+            nx: 3,
+            ny: 2,
         };
-        let g = &record.outcome.extra["grid"];
-        let x0 = g["x0"].as_f64().unwrap_or(-2.0);
-        let y0 = g["y0"].as_f64().unwrap_or(-2.0);
-        let step = g["step"].as_f64().unwrap_or(0.02);
-        let grid = crate::plots::Grid {
-            x0,
-            x1: x0 + nx as f64 * step,
-            y0,
-            y1: y0 + ny as f64 * step,
-            step,
-        };
-        // The plot wants y-outer order; the saved grid is x-major.
-        let mut probs = vec![0.0; nx * ny];
-        for i in 0..nx {
-            for j in 0..ny {
-                probs[j * nx + i] = prob[i * ny + j];
-            }
-        }
-        let points = record.outcome.extra["points"]
-            .as_array()
-            .map(|ps| {
-                ps.iter()
-                    .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?, p[2].as_u64()? as usize)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let m = record.outcome.summary_metrics();
-        let pct = |k: &str| {
-            m.get(k)
-                .map_or_else(|| "-".to_string(), |v| format!("{:.0}%", v * 100.0))
-        };
-        // Short: values only ("star relu, seed 0"), the panels are narrow.
-        let label = exp
-            .axes
-            .iter()
-            .filter_map(|a| {
-                let v = spec.point.get(&a.key)?;
-                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                Some(if a.is_seed() { format!("seed {v}") } else { v })
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
-        let title = format!(
-            "{label}: net {}, poly {}, rbf {}",
-            pct("best_train_top1"),
-            pct("svm_poly_top1"),
-            pct("svm_rbf_top1")
+        // x-major: (i, j) at i * ny + j; P = 0 everywhere but (2, 1), the top right corner.
+        let prob = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        save_grid(&path, &grid, &prob).unwrap();
+        let back = load_grid(&path, &grid).unwrap();
+        assert_eq!(back, vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        let wrong = GridRecord { nx: 4, ..grid };
+        let err = load_grid(&path, &wrong).unwrap_err().to_string();
+        assert!(
+            err.contains("3 x 2 pixels") && err.contains("4 x 2 grid"),
+            "{err}"
         );
-        panels.push(crate::plots::BoundaryPanel {
-            title,
-            grid,
-            probs,
-            points,
-        });
     }
-    if panels.is_empty() {
-        return Ok(Vec::new());
-    }
-    let title = format!(
-        "{}: decision boundaries (best training accuracy; first seed of each point)",
-        exp.experiment.name
-    );
-    let files = crate::plots::decision_boundaries(&title, &panels, &results.join("boundaries"))?;
-    Ok(vec![files.png])
 }

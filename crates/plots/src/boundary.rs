@@ -14,41 +14,32 @@ use plotters::prelude::*;
 
 use super::{Figure, PlotFiles, save, style};
 
-/// A regular grid of evaluation points `x0 + i * step` (for `x < x1`) by `y0 + j * step`
-/// (for `y < y1`): numpy's `meshgrid(arange(x0, x1, step), arange(y0, y1, step))`.
+/// A regular grid of evaluation points: `nx` columns at `x0 + i * step` by `ny` rows at
+/// `y0 + j * step` (numpy's `meshgrid(arange(...), arange(...))`). The caller says where its
+/// model was evaluated; this crate knows no preset grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grid {
     pub x0: f64,
-    pub x1: f64,
     pub y0: f64,
-    pub y1: f64,
     pub step: f64,
+    pub nx: usize,
+    pub ny: usize,
 }
 
 impl Grid {
-    /// The paper's grid: x in [-2, 3), y in [-2, 2.5), step 0.02 (250 x 225 points).
-    pub fn paper() -> Self {
-        Self {
-            x0: -2.0,
-            x1: 3.0,
-            y0: -2.0,
-            y1: 2.5,
-            step: 0.02,
-        }
-    }
-
-    /// Number of grid points along x and along y (like `len(arange(x0, x1, step))`).
+    /// Number of grid points along x and along y, after checking the grid can be drawn.
     pub fn shape(&self) -> Result<(usize, usize)> {
-        let finite = [self.x0, self.x1, self.y0, self.y1, self.step]
-            .iter()
-            .all(|v| v.is_finite());
         ensure!(
-            finite && self.step > 0.0 && self.x1 > self.x0 && self.y1 > self.y0,
-            "grid needs finite x0 < x1, y0 < y1 and step > 0, got {self:?}"
+            self.x0.is_finite() && self.y0.is_finite() && self.step.is_finite() && self.step > 0.0,
+            "grid needs a finite origin and a finite step > 0, got {self:?}"
         );
-        // The small slack absorbs float noise, as in (3 - -2) / 0.02 = 250.00000000000003.
-        let count = |lo: f64, hi: f64| ((hi - lo) / self.step - 1e-9).ceil() as usize;
-        Ok((count(self.x0, self.x1), count(self.y0, self.y1)))
+        ensure!(
+            self.nx >= 2 && self.ny >= 2,
+            "grid needs at least 2 x 2 points, got {} x {}",
+            self.nx,
+            self.ny
+        );
+        Ok((self.nx, self.ny))
     }
 
     /// The x and y coordinates of grid point (i, j): what the caller evaluates the model at.
@@ -243,11 +234,20 @@ fn band_color(p: f32) -> [u8; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plots::tests_support::{assert_png, assert_svg_has};
+    use crate::tests_support::{assert_png, assert_svg_has};
+
+    /// The two-moons reference grid's shape: x in [-2, 3), y in [-2, 2.5), step 0.02.
+    const MOONS: Grid = Grid {
+        x0: -2.0,
+        y0: -2.0,
+        step: 0.02,
+        nx: 250,
+        ny: 225,
+    };
 
     /// A panel whose classifier says class 1 above the line y = x / 2.
     fn panel(title: &str) -> BoundaryPanel {
-        let grid = Grid::paper();
+        let grid = MOONS;
         let (nx, ny) = grid.shape().unwrap();
         let mut probs = Vec::with_capacity(nx * ny);
         for j in 0..ny {
@@ -273,36 +273,19 @@ mod tests {
     }
 
     #[test]
-    fn paper_grid_has_250_by_225_points() {
-        assert_eq!(Grid::paper().shape().unwrap(), (250, 225));
-        assert_eq!(
-            Grid {
-                x0: 0.0,
-                x1: 1.0,
-                y0: 0.0,
-                y1: 0.35,
-                step: 0.1
-            }
-            .shape()
-            .unwrap(),
-            (10, 4)
-        );
+    fn grids_that_cannot_be_drawn_are_errors() {
+        assert_eq!(MOONS.shape().unwrap(), (250, 225));
+        assert_eq!(MOONS.point(249, 224).0, -2.0 + 249.0 * 0.02);
+        assert!(Grid { step: 0.0, ..MOONS }.shape().is_err());
         assert!(
             Grid {
-                step: 0.0,
-                ..Grid::paper()
+                step: f64::NAN,
+                ..MOONS
             }
             .shape()
             .is_err()
         );
-        assert!(
-            Grid {
-                x1: -3.0,
-                ..Grid::paper()
-            }
-            .shape()
-            .is_err()
-        );
+        assert!(Grid { nx: 1, ..MOONS }.shape().is_err());
     }
 
     #[test]
@@ -323,10 +306,10 @@ mod tests {
         // 4 x 2 grid: left half class 0, right half class 1.
         let grid = Grid {
             x0: 0.0,
-            x1: 4.0,
             y0: 0.0,
-            y1: 2.0,
             step: 1.0,
+            nx: 4,
+            ny: 2,
         };
         let p = BoundaryPanel {
             title: "t".into(),

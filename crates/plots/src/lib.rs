@@ -1,24 +1,30 @@
-//! Plots of experiment results, written as SVG and PNG with the same file stem.
+//! starlab's figures, written as SVG and PNG with the same file stem.
 //!
-//! Every function here takes plain data (small structs defined in this module, no types from the
-//! other crates), so the runner converts its results once and the plots stay easy to test.
+//! Every function here takes plain data (small structs defined in this crate, no types from the
+//! other crates): the runner's `figures` module turns its typed results into these inputs once,
+//! and this crate knows nothing of configs, runs or records.
 //!
 //! Text renders the same on every machine: the PNG backend draws glyphs with an embedded
 //! DejaVu Sans (`assets/DejaVuSans.ttf`, registered once through `ab_glyph`), never with system
 //! fonts or fontconfig. SVG files keep their text as `<text>` elements (searchable, selectable);
 //! the viewer picks a sans-serif font for them.
 //!
+//! The grammar every figure follows: colour = the swept quantity (width, depth, variant), line
+//! style and marker = the compared mode ([`Look`]: the treatment, e.g. star, solid with filled
+//! markers; the base, e.g. sum, dashed with hollow ones); ticks at the measured values; a title
+//! that names experiment and data and a caption that says n and what the intervals are.
+//!
 //! Missing data: non-finite values (NaN, inf) are skipped point by point; on log axes, values
 //! `<= 0` are skipped too. A plot with no drawable point at all is an error (naming the file),
 //! never a blank image. A series that is empty after skipping still gets a legend entry,
 //! marked "(no data)", so a reader sees that it was expected.
 
-mod accuracy;
-mod bars;
 mod boundary;
 mod curves;
 mod dims;
-mod style;
+mod dots;
+mod lines;
+pub mod style;
 
 use std::path::{Path, PathBuf};
 
@@ -26,11 +32,75 @@ use anyhow::{Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use accuracy::{AccuracyLabels, Series, accuracy_vs};
-pub use bars::{Bar, bars};
 pub use boundary::{BoundaryPanel, Grid, decision_boundaries};
-pub use curves::{Curve, CurvePoint, training_curves};
-pub use dims::{DimPoint, DimSeries, implicit_dim};
+pub use curves::{Curve, CurvePoint, Curves, training_curves};
+pub use dims::{DimPanel, DimPoint, DimSeries, Dims, implicit_dim};
+pub use dots::{DotGroup, DotPlot, DotRow, dot_plot};
+pub use lines::{DiffPanel, Line, LinePlot, RefPanel, line_plot};
+
+/// A mean with its interval (e.g. a 95% t-interval over seeds) and the single values behind it.
+/// A non-finite `lo` or `hi` draws no interval; `values` are drawn as small dots.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub values: Vec<f64>,
+}
+
+impl Estimate {
+    /// A number without spread (e.g. the paper's).
+    pub fn exact(mean: f64) -> Self {
+        Estimate {
+            mean,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            values: Vec::new(),
+        }
+    }
+}
+
+/// How a compared mode looks, the same in every figure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Look {
+    /// The treatment (star) and anything not compared: solid lines, filled markers.
+    #[default]
+    Solid,
+    /// The base (sum): dashed lines, hollow markers.
+    Dashed,
+}
+
+/// Title above, caption (n, what the intervals are) below: what every figure carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Frame {
+    pub title: String,
+    pub caption: String,
+}
+
+const TITLE_H: u32 = 40;
+const CAPTION_H: u32 = 30;
+
+/// Draws the frame's title and caption and returns the area between them.
+fn framed<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, frame: &Frame) -> Result<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (_, h) = root.dim_in_pixel();
+    let (head, rest) = root.split_vertically(TITLE_H);
+    let (body, foot) = rest.split_vertically(h - TITLE_H - CAPTION_H);
+    head.draw(&Text::new(
+        frame.title.clone(),
+        (12, 10),
+        style::text(style::TITLE_SIZE),
+    ))?;
+    foot.draw(&Text::new(
+        frame.caption.clone(),
+        (12, 6),
+        style::text(style::CAPTION_SIZE).color(&style::MUTED),
+    ))?;
+    Ok(body)
+}
 
 /// The two files one plot call writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,438 @@
+//! A metric against a numeric swept knob (width, depth): one line per compared mode, markers
+//! with intervals over seeds; below it the paired difference (treatment - base with its 95%
+//! interval and a zero line); beside it the paper's numbers in their own panel, since neither
+//! their x nor their y range is ours (ImageNet at widths 96..448 against Fashion-MNIST at 8..64).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::series::DashedLineSeries;
+
+use super::{Estimate, Figure, Frame, Look, PlotFiles, framed, save, style};
+
+/// One line: a mode (or another combination of the non-x fields).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Line {
+    pub name: String,
+    /// Palette index of the line; None: a neutral line whose markers take the x value's colour.
+    pub color: Option<usize>,
+    pub look: Look,
+    /// `(x, estimate)` per point.
+    pub points: Vec<(f64, Estimate)>,
+}
+
+/// The paper's numbers: drawn like ours (same looks), without intervals.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RefPanel {
+    pub title: String,
+    pub y_label: String,
+    pub lines: Vec<Line>,
+}
+
+/// Treatment - base per x: the mean difference with its interval and the single pairs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiffPanel {
+    pub title: String,
+    pub y_label: String,
+    pub points: Vec<(f64, Estimate)>,
+    /// A line under the panel, e.g. the slope of the difference against ln(x).
+    pub note: String,
+}
+
+/// Everything a line figure shows; what the tests look at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinePlot {
+    pub frame: Frame,
+    pub x_label: String,
+    pub y_label: String,
+    /// A log2 x axis (for doubling widths); ticks sit at the measured x values either way.
+    pub x_log: bool,
+    pub lines: Vec<Line>,
+    pub difference: Option<DiffPanel>,
+    pub reference: Option<RefPanel>,
+}
+
+impl LinePlot {
+    /// The x values measured (sorted, distinct): the ticks, and the colour index of each x.
+    pub fn xs(&self) -> Vec<f64> {
+        let mut xs: Vec<f64> = self
+            .lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.0))
+            .filter(|x| x.is_finite())
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs
+    }
+
+    fn pos(&self, x: f64) -> f64 {
+        if self.x_log { x.log2() } else { x }
+    }
+}
+
+/// Writes `<stem>.svg` and `<stem>.png`. Errors if no line has a finite point.
+pub fn line_plot(plot: &LinePlot, stem: &Path) -> Result<PlotFiles> {
+    let drawable = |l: &Line| l.points.iter().any(|(x, e)| x.is_finite() && e.mean.is_finite());
+    if !plot.lines.iter().any(drawable) {
+        bail!(
+            "plot {}: no line has a finite point to draw ({} lines given)",
+            stem.display(),
+            plot.lines.len()
+        );
+    }
+    if plot.x_log && plot.xs().iter().any(|x| *x <= 0.0) {
+        bail!("plot {}: a log x axis needs x > 0", stem.display());
+    }
+    save(plot, stem).with_context(|| format!("plot {}", stem.display()))
+}
+
+const MAIN: (u32, u32) = (780, 470);
+const DIFF_H: u32 = 300;
+const REF_W: u32 = 470;
+
+impl Figure for LinePlot {
+    fn size(&self) -> (u32, u32) {
+        let w = MAIN.0 + if self.reference.is_some() { REF_W } else { 0 };
+        let h = MAIN.1 + if self.difference.is_some() { DIFF_H } else { 0 };
+        (w, h + super::TITLE_H + super::CAPTION_H)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = framed(root, &self.frame)?;
+        let (left, right) = body.split_horizontally(MAIN.0);
+        let (top, bottom) = left.split_vertically(MAIN.1);
+        let xs = self.xs();
+        let color_of_x = |x: f64| xs.iter().position(|v| *v == x).map_or(style::INK, style::color);
+        let ticks = style::ticks_at(&xs, 10, |x| self.pos(x));
+        let x_range = style::padded_range(xs.iter().map(|&x| self.pos(x)), 0.06).context("finite x")?;
+
+        // The measured panel.
+        let estimates = self.lines.iter().flat_map(|l| l.points.iter().map(|p| &p.1));
+        let y_range = style::estimate_range(estimates, &[], 0.08).context("finite y")?;
+        let mut chart = panel(&top, x_range, y_range, &self.x_label, &self.y_label, "")?;
+        style::draw_x_ticks(&mut chart, &ticks)?;
+        // Lines side by side at each x (a small dodge) so their intervals do not hide each other.
+        let n = self.lines.len() as f64;
+        let dodge = |i: usize| (i as f64 - (n - 1.0) / 2.0) * 0.012 * (x_range.1 - x_range.0);
+        for (i, line) in self.lines.iter().enumerate() {
+            let pts: Vec<&(f64, Estimate)> = line
+                .points
+                .iter()
+                .filter(|(x, e)| x.is_finite() && e.mean.is_finite())
+                .collect();
+            let stroke = line.color.map_or(style::INK, style::color);
+            let at = |x: f64| self.pos(x) + dodge(i);
+            draw_path(
+                &mut chart,
+                pts.iter().map(|(x, e)| (at(*x), e.mean)),
+                stroke,
+                line.look,
+            )?;
+            for (x, e) in &pts {
+                let c = line.color.map_or_else(|| color_of_x(*x), style::color);
+                style::whisker(&mut chart, at(*x), e, c, line.look == Look::Solid, true)?;
+            }
+            legend_entry(
+                &mut chart,
+                &style::legend_name(&line.name, pts.len()),
+                stroke,
+                line.look,
+            )?;
+        }
+        legend(&mut chart)?;
+
+        if let Some(diff) = &self.difference {
+            let ests = diff.points.iter().map(|p| &p.1);
+            let y = style::estimate_range(ests, &[0.0], 0.1).context("finite differences")?;
+            let (area, note) = bottom.split_vertically(DIFF_H - 26);
+            let mut chart = panel(&area, x_range, y, &self.x_label, &diff.y_label, &diff.title)?;
+            chart.draw_series(DashedLineSeries::new(
+                [(x_range.0, 0.0), (x_range.1, 0.0)],
+                6,
+                4,
+                style::MUTED.stroke_width(1),
+            ))?;
+            style::draw_x_ticks(&mut chart, &ticks)?;
+            for (x, e) in diff.points.iter().filter(|(x, _)| x.is_finite()) {
+                style::whisker(&mut chart, self.pos(*x), e, color_of_x(*x), true, true)?;
+            }
+            note.draw(&Text::new(
+                diff.note.clone(),
+                (72, 4),
+                style::text(style::TICK_SIZE),
+            ))?;
+        }
+
+        if let Some(reference) = &self.reference {
+            let (area, _) = right.split_vertically(MAIN.1);
+            draw_reference(&area, reference, &self.x_label)?;
+        }
+        Ok(())
+    }
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A panel with y labels from plotters and x ticks left to the caller.
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: (f64, f64),
+    y: (f64, f64),
+    x_label: &str,
+    y_label: &str,
+    caption: &str,
+) -> Result<Chart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut builder = ChartBuilder::on(area);
+    if !caption.is_empty() {
+        builder.caption(caption, style::text(style::LEGEND_SIZE + 1));
+    }
+    let mut chart = builder
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)?;
+    chart
+        .configure_mesh()
+        .x_labels(0)
+        .disable_x_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .axis_desc_style(style::text(style::LABEL_SIZE))
+        .label_style(style::text(style::TICK_SIZE))
+        .y_label_formatter(&style::tick)
+        .bold_line_style(style::GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    Ok(chart)
+}
+
+fn draw_path<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    pts: impl Iterator<Item = (f64, f64)> + Clone,
+    color: RGBColor,
+    look: Look,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let stroke = color.stroke_width(2);
+    match look {
+        Look::Solid => chart.draw_series(LineSeries::new(pts, stroke))?,
+        Look::Dashed => chart.draw_series(DashedLineSeries::new(pts, 8, 5, stroke))?,
+    };
+    Ok(())
+}
+
+/// A legend-only series: the line's look and a marker in its colour.
+fn legend_entry<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    name: &str,
+    color: RGBColor,
+    look: Look,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label(name)
+        .legend(move |(x, y)| {
+            let stroke = color.stroke_width(2);
+            // Dashed: two short strokes either side of the marker; solid: one through it.
+            let (a, b) = if look == Look::Solid { (20, 0) } else { (4, 16) };
+            let fill = if look == Look::Solid {
+                color.filled()
+            } else {
+                WHITE.filled()
+            };
+            EmptyElement::at((x, y))
+                + PathElement::new([(0, 0), (a, 0)], stroke)
+                + PathElement::new([(b, 0), (20, 0)], stroke)
+                + Circle::new((10, 0), 4, fill)
+                + Circle::new((10, 0), 4, stroke)
+        });
+    Ok(())
+}
+
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(style::text(style::LEGEND_SIZE))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()?;
+    Ok(())
+}
+
+fn draw_reference<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &RefPanel,
+    x_label: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let all: Vec<(f64, f64)> = r
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|(x, e)| (*x, e.mean)))
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let (Some(x), Some(y)) = (
+        style::padded_range(all.iter().map(|p| p.0), 0.06),
+        style::padded_range(all.iter().map(|p| p.1), 0.08),
+    ) else {
+        area.draw(&Text::new(
+            "paper: no data",
+            (40, 40),
+            style::text(style::LABEL_SIZE),
+        ))?;
+        return Ok(());
+    };
+    let titled = area.titled(&r.title, style::text(style::LABEL_SIZE))?;
+    let mut chart = panel(&titled, x, y, x_label, &r.y_label, "")?;
+    let xs: Vec<f64> = all.iter().map(|p| p.0).collect();
+    style::draw_x_ticks(&mut chart, &style::ticks_at(&xs, 6, |v| v))?;
+    for line in &r.lines {
+        let color = line.color.map_or(style::INK, style::color);
+        let pts: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .map(|(x, e)| (*x, e.mean))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        draw_path(&mut chart, pts.iter().copied(), color, line.look)?;
+        for &(px, py) in &pts {
+            let e = Estimate::exact(py);
+            style::whisker(&mut chart, px, &e, color, line.look == Look::Solid, true)?;
+        }
+        legend_entry(
+            &mut chart,
+            &style::legend_name(&line.name, pts.len()),
+            color,
+            line.look,
+        )?;
+    }
+    legend(&mut chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests_support::{assert_png, assert_svg_has};
+
+    fn est(mean: f64, half: f64, values: &[f64]) -> Estimate {
+        Estimate {
+            mean,
+            lo: mean - half,
+            hi: mean + half,
+            values: values.to_vec(),
+        }
+    }
+
+    fn plot() -> LinePlot {
+        let line = |name: &str, look, base: f64| Line {
+            name: name.into(),
+            color: None,
+            look,
+            points: [8.0, 16.0, 32.0, 64.0]
+                .iter()
+                .map(|&w: &f64| {
+                    (
+                        w,
+                        est(
+                            base + w.log2(),
+                            1.0,
+                            &[base + w.log2() - 0.5, base + w.log2() + 0.5],
+                        ),
+                    )
+                })
+                .collect(),
+        };
+        LinePlot {
+            frame: Frame {
+                title: "DemoNet width sweep, Fashion-MNIST".into(),
+                caption: "n = 2 seeds; bars: 95% t-interval".into(),
+            },
+            x_label: "width".into(),
+            y_label: "test top-1 (%)".into(),
+            x_log: true,
+            lines: vec![line("sum", Look::Dashed, 60.0), line("star", Look::Solid, 62.0)],
+            difference: Some(DiffPanel {
+                title: "star - sum".into(),
+                y_label: "difference (points)".into(),
+                points: vec![
+                    (8.0, est(2.0, 30.0, &[1.0, 3.0])),
+                    (64.0, est(-0.5, 1.0, &[-1.0, 0.0])),
+                ],
+                note: "slope against ln(width): -1.2 [-3.0, 0.6]".into(),
+            }),
+            reference: Some(RefPanel {
+                title: "paper, ImageNet-1k".into(),
+                y_label: "top-1 (%)".into(),
+                lines: vec![Line {
+                    name: "star".into(),
+                    color: None,
+                    look: Look::Solid,
+                    points: vec![(96.0, Estimate::exact(57.6)), (448.0, Estimate::exact(79.2))],
+                }],
+            }),
+        }
+    }
+
+    #[test]
+    fn writes_measured_difference_and_paper_panels_with_ticks_at_the_widths() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = plot();
+        let files = line_plot(&p, &dir.path().join("width")).unwrap();
+        let (w, h) = p.size();
+        assert_eq!((w, h), (MAIN.0 + REF_W, MAIN.1 + DIFF_H + 70));
+        // Markers take the colour of their width (first and last width).
+        assert_png(&files.png, (w, h), &[style::color(0), style::color(3)]);
+        assert_svg_has(
+            &files.svg,
+            &[
+                "8",
+                "16",
+                "32",
+                "64",
+                "sum",
+                "star",
+                "star - sum",
+                "width",
+                "paper, ImageNet-1k",
+            ],
+        );
+        assert_svg_has(&files.svg, &["n = 2 seeds; bars: 95% t-interval"]);
+    }
+
+    #[test]
+    fn nothing_finite_or_a_log_axis_through_zero_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = plot();
+        p.lines[0].points[0].0 = 0.0;
+        let err = line_plot(&p, &dir.path().join("a")).unwrap_err();
+        assert!(err.to_string().contains("log x axis"), "{err}");
+        p.lines
+            .iter_mut()
+            .for_each(|l| l.points.iter_mut().for_each(|pt| pt.1.mean = f64::NAN));
+        let err = line_plot(&p, &dir.path().join("b")).unwrap_err();
+        assert!(err.to_string().contains("no line"), "{err}");
+        assert!(!dir.path().join("b.png").exists());
+    }
+}

@@ -1,0 +1,395 @@
+//! Summaries and figures from synthetic run records (no training): the paired statistics in
+//! `summary.json` and `summary.md` against hand-computed intervals, and what each figure shows,
+//! read from its plot input (series, looks, colours, labels, axes), not from pixels.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plots::Look;
+use runner::config::{Experiment, Source};
+use runner::figures::{self, Inputs};
+use runner::kinds::{KindName, RunOutcome};
+use runner::provenance::Provenance;
+use runner::results::{RunRecord, RunStatus, SCHEMA, run_path, write_json};
+use runner::summary::{self, Summary};
+use runner::sweep::{self, RunSpec};
+
+const WIDTH: &str = r#"
+[experiment]
+name = "syn"
+kind = "train"
+description = "synthetic DemoNet sweep on Fashion-MNIST"
+
+[model]
+arch = "demonet"
+depth = 2
+patch = 4
+in_chans = 1
+num_classes = 10
+
+[sweep]
+width = [8, 16]
+mode = ["sum", "star"]
+"train.seed" = [0, 1, 2]
+
+[output]
+compare = { field = "mode", base = "sum", treatment = "star" }
+paper = { sum = { 96 = 51.1, 128 = 58.5 }, star = { 96 = 57.6, 128 = 64.0 } }
+"#;
+
+fn experiment(dir: &Path, text: &str) -> Experiment {
+    Experiment::parse(Source::from_text(&dir.join("syn.toml"), text.to_string())).unwrap()
+}
+
+/// Best test accuracy per run, chosen so the paired differences are easy to work out by hand:
+/// width 8: sum 60, 62, 58 and star 63, 61, 64 (differences +3, -1, +6 points);
+/// width 16: sum 70, 71, 69 and star 72, 72, 70 (differences +2, +1, +1).
+fn width_top1(point: &BTreeMap<String, serde_json::Value>) -> f64 {
+    let seed = point["train.seed"].as_u64().unwrap() as usize;
+    let star = point["mode"] == "star";
+    match (point["width"].as_u64().unwrap(), star) {
+        (8, false) => [0.60, 0.62, 0.58][seed],
+        (8, true) => [0.63, 0.61, 0.64][seed],
+        (16, false) => [0.70, 0.71, 0.69][seed],
+        _ => [0.72, 0.72, 0.70][seed],
+    }
+}
+
+/// Writes a record per run whose test accuracy climbs to `top1` over three epochs.
+fn write_records(
+    exp: &Experiment,
+    dir: &Path,
+    top1: impl Fn(&BTreeMap<String, serde_json::Value>) -> f64,
+) -> Vec<RunSpec> {
+    let plan = sweep::plan(exp).unwrap();
+    for spec in &plan {
+        let best = top1(&spec.point);
+        let epochs: Vec<BTreeMap<String, f64>> = (0..3)
+            .map(|e| {
+                BTreeMap::from([
+                    ("epoch".to_string(), e as f64),
+                    ("train_loss".to_string(), 1.0 / (e + 1) as f64),
+                    ("top1".to_string(), best - 0.01 * (2 - e) as f64),
+                ])
+            })
+            .collect();
+        let record = RunRecord {
+            schema: SCHEMA,
+            id: spec.id.clone(),
+            experiment: exp.experiment.name.clone(),
+            kind: KindName::Train,
+            index: spec.index,
+            point: spec.point.clone(),
+            status: RunStatus::Complete,
+            started_at: "2026-01-01T00:00:00.000Z".into(),
+            finished_at: "2026-01-01T00:01:00.000Z".into(),
+            wall_s: 60.0,
+            device: "cpu".into(),
+            threads: 1,
+            provenance: Provenance::current(),
+            config: spec.config.clone(),
+            outcome: RunOutcome {
+                final_metrics: epochs.last().unwrap().clone(),
+                best: runner::kinds::best_of(&epochs),
+                epochs,
+                ..RunOutcome::default()
+            },
+        };
+        write_json(&run_path(dir, &spec.id), &record).unwrap();
+    }
+    plan
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+#[test]
+fn summary_carries_paired_differences_with_hand_computed_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), WIDTH);
+    let plan = write_records(&exp, dir.path(), width_top1);
+    summary::write(&exp, &plan, dir.path(), true).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    let s: Summary = serde_json::from_str(&text).unwrap();
+    assert_eq!(s.points.len(), 4);
+    let p = s.paired.expect("compare is set");
+    assert_eq!((p.metric.as_str(), p.unpaired), ("best_top1", 0));
+    assert_eq!(p.points.len(), 2);
+    // Width 8, differences 3, -1, 6 points: mean 8/3 = 2.666667; squared deviations 0.111111 +
+    // 13.444444 + 11.111111 = 24.666667, std sqrt(24.666667 / 2) = 3.511885, se = std / sqrt 3
+    // = 2.027588; t(0.975, 2) = 4.302653 (t table), half-width 8.724005 -> [-6.057338, 11.390672].
+    let w8 = &p.points[0];
+    assert_eq!(
+        w8.point,
+        BTreeMap::from([("width".to_string(), serde_json::json!(8))])
+    );
+    assert_eq!(w8.stat.n, 3);
+    assert!(close(w8.stat.mean * 100.0, 2.666667) && close(w8.stat.std * 100.0, 3.511885));
+    let [lo, hi] = w8.stat.ci95.unwrap();
+    assert!(
+        close(lo * 100.0, -6.057338) && close(hi * 100.0, 11.390672),
+        "{lo} {hi}"
+    );
+    // Width 16, differences 2, 1, 1: mean 1.333333, std 0.577350, se 0.333333,
+    // half 4.302653 / 3 = 1.434218 -> [-0.100884, 2.767551].
+    let [lo, hi] = p.points[1].stat.ci95.unwrap();
+    assert!(
+        close(lo * 100.0, -0.100884) && close(hi * 100.0, 2.767551),
+        "{lo} {hi}"
+    );
+    // Trend over the 6 pairs against ln(width): with two widths a doubling apart the slope per
+    // doubling is the change of the mean difference, 1.333333 - 2.666667 = -1.333333. Its
+    // interval: SSE = 24.666667 + 0.666667 = 25.333333 on 4 degrees of freedom, Sxx = 6 (ln2 / 2)^2,
+    // so the per-doubling se is sqrt(25.333333 / 4 / 1.5) = 2.054805; t(0.975, 4) = 2.776445,
+    // half 5.705053 -> [-7.038386, 4.371719].
+    let t = &p.trends[0];
+    let ln2 = std::f64::consts::LN_2;
+    assert_eq!((t.x.as_str(), t.fit.n), ("width", 6));
+    assert!(close(t.fit.slope * ln2 * 100.0, -1.333333));
+    let [lo, hi] = t.fit.ci95.unwrap();
+    assert!(
+        close(lo * ln2 * 100.0, -7.038386) && close(hi * ln2 * 100.0, 4.371719),
+        "{lo} {hi}"
+    );
+
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    for line in [
+        "| width | mode | best_top1 (%) |",
+        "| 8 | sum | 60.00 ± 2.00 (3) |",
+        "| 16 | star | 71.33 ± 1.15 (3) |",
+        "## Paired difference star - sum in best_top1 (points)",
+        "| width 8 | 3 | +2.67 ± 3.51 | [-6.06, +11.39] | +3.00, -1.00, +6.00 |",
+        "| width 16 | 3 | +1.33 ± 0.58 | [-0.10, +2.77] | +2.00, +1.00, +1.00 |",
+        "the difference changes by -1.33 points per doubling of width (95% CI [-7.04, +4.37]",
+    ] {
+        assert!(md.contains(line), "summary.md lacks {line:?}:\n{md}");
+    }
+    for f in ["best_top1_vs_width.png", "best_top1_vs_width.svg", "curves.png"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+}
+
+#[test]
+fn the_width_figure_follows_the_grammar() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), WIDTH);
+    let plan = write_records(&exp, dir.path(), width_top1);
+    let (records, _) = summary::collect(&plan, dir.path());
+    let s = summary::build(&exp, &records);
+    let inputs = Inputs {
+        exp: &exp,
+        records: &records,
+        summary: &s.points,
+        paired: s.paired.as_ref(),
+    };
+    let (x, plot) = figures::sweep::line_plot(inputs).unwrap();
+    assert_eq!(
+        (x.as_str(), plot.x_label.as_str(), plot.x_log),
+        ("width", "width", false)
+    );
+    assert_eq!(plot.xs(), [8.0, 16.0], "ticks at the measured widths");
+    // One line per mode: sum dashed, star solid, both neutral so markers carry the width.
+    let looks: Vec<(&str, Look, Option<usize>)> = plot
+        .lines
+        .iter()
+        .map(|l| (l.name.as_str(), l.look, l.color))
+        .collect();
+    assert_eq!(looks, [("sum", Look::Dashed, None), ("star", Look::Solid, None)]);
+    // Means in percent with the t-interval of three seeds: sum at width 8 is 60 ± 4.302653 *
+    // 2 / sqrt 3 = 60 ± 4.968275.
+    let (x8, e) = &plot.lines[0].points[0];
+    assert_eq!(*x8, 8.0);
+    assert!(close(e.mean, 60.0) && close(e.hi - e.mean, 4.968275), "{e:?}");
+    assert_eq!(e.values.len(), 3);
+    let diff = plot
+        .difference
+        .as_ref()
+        .expect("compare gives a difference panel");
+    assert!(diff.title.starts_with("star - sum"), "{}", diff.title);
+    assert_eq!(diff.points.len(), 2);
+    assert!(close(diff.points[1].1.mean, 1.333333));
+    assert!(
+        diff.note.contains("-1.33 points per doubling of width"),
+        "{}",
+        diff.note
+    );
+    let paper = plot.reference.as_ref().expect("the config gives paper numbers");
+    let paper_looks: Vec<(&str, Look)> = paper.lines.iter().map(|l| (l.name.as_str(), l.look)).collect();
+    assert_eq!(paper_looks, [("star", Look::Solid), ("sum", Look::Dashed)]);
+    assert!(plot.frame.title.contains("syn") && plot.frame.title.contains("Fashion-MNIST"));
+    assert!(
+        plot.frame.caption.contains("n = 3 seeds per point") && plot.frame.caption.contains("95% t-interval")
+    );
+
+    // Curves: the same width shares a colour, the mode sets the dash; epochs are 1, 2, 3.
+    let curves = figures::curves::curves(inputs).unwrap();
+    let styles: Vec<(&str, usize, Look)> = curves
+        .curves
+        .iter()
+        .map(|c| (c.name.as_str(), c.color, c.look))
+        .collect();
+    assert_eq!(
+        styles,
+        [
+            ("width 8 sum", 0, Look::Dashed),
+            ("width 8 star", 0, Look::Solid),
+            ("width 16 sum", 1, Look::Dashed),
+            ("width 16 star", 1, Look::Solid)
+        ]
+    );
+    let epochs: Vec<f64> = curves.curves[0].epochs.iter().map(|p| p.epoch).collect();
+    assert_eq!(epochs, [1.0, 2.0, 3.0]);
+}
+
+const ABLATION: &str = r#"
+[experiment]
+name = "abl"
+kind = "train"
+description = "synthetic StarNet ablation"
+
+[model]
+arch = "demonet"
+width = 8
+depth = 2
+patch = 4
+in_chans = 1
+num_classes = 10
+
+[sweep]
+mode = ["sum", "star"]
+act = ["gelu", "none"]
+"train.seed" = [0, 1]
+
+[[sweep.extra]]
+label = "linear"
+model = { arch = "linear", in_chans = 1, image_size = 28, num_classes = 10 }
+
+[output]
+compare = { field = "mode", base = "sum", treatment = "star" }
+labels = { none = "no activation" }
+paper_label = "paper (Table 4)"
+paper = { paper = { "star gelu" = 71.7, "sum none" = 32.4 } }
+
+[[output.groups]]
+name = "with activation"
+rows = ["sum gelu", "star gelu"]
+
+[[output.groups]]
+name = "baseline"
+rows = ["linear"]
+"#;
+
+#[test]
+fn ablations_are_grouped_dot_plots_with_paired_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), ABLATION);
+    let top1 = |p: &BTreeMap<String, serde_json::Value>| {
+        let seed = p["train.seed"].as_u64().unwrap() as f64;
+        match (
+            p.get("mode").and_then(|m| m.as_str()),
+            p.get("act").and_then(|a| a.as_str()),
+        ) {
+            (Some("star"), _) => 0.85 + 0.01 * seed,
+            (Some("sum"), _) => 0.84,
+            _ => 0.80,
+        }
+    };
+    let plan = write_records(&exp, dir.path(), top1);
+    let (records, _) = summary::collect(&plan, dir.path());
+    let s = summary::build(&exp, &records);
+    let inputs = Inputs {
+        exp: &exp,
+        records: &records,
+        summary: &s.points,
+        paired: s.paired.as_ref(),
+    };
+    assert!(figures::sweep::line_plot(inputs).is_none(), "no numeric axis");
+    let plot = figures::sweep::dot_plot(inputs).unwrap();
+    let groups: Vec<(&str, Vec<&str>)> = plot
+        .groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.rows.iter().map(|r| r.label.as_str()).collect()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("with activation", vec!["sum act gelu", "star act gelu"]),
+            ("baseline", vec!["linear"]),
+            ("other", vec!["sum no activation", "star no activation"]),
+        ]
+    );
+    // Colour = the activation (sum and star of one act share it), fill = the mode.
+    let gelu = &plot.groups[0].rows;
+    assert_eq!(
+        (gelu[0].color, gelu[0].filled, gelu[1].color, gelu[1].filled),
+        (0, false, 0, true)
+    );
+    let none = &plot.groups[2].rows;
+    assert_eq!(none[0].color, none[1].color);
+    assert_ne!(none[0].color, gelu[0].color);
+    // The paper's numbers sit beside the matching rows.
+    assert_eq!((gelu[1].note.as_str(), none[0].note.as_str()), ("71.7", "32.4"));
+    assert_eq!(plot.note_header, "paper (Table 4)");
+    // Paired rows, one per activation: star 85 and 86 (seeds 0, 1) against sum 84 give
+    // differences +1 and +2 points, mean +1.5.
+    let (title, diff) = plot.difference.as_ref().unwrap();
+    assert!(title.starts_with("star - sum"), "{title}");
+    let rows: Vec<(&str, f64)> = diff[0]
+        .rows
+        .iter()
+        .map(|r| (r.label.as_str(), r.estimate.mean))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, "act gelu");
+    assert!(close(rows[0].1, 1.5) && close(rows[1].1, 1.5), "{rows:?}");
+    // The x axis is the metric, not truncated bars: no zero baseline is implied by dots.
+    assert_eq!(plot.x_label, "best_top1 (%)");
+    summary::write(&exp, &plan, dir.path(), true).unwrap();
+    assert!(dir.path().join("best_top1_dots.png").is_file());
+}
+
+#[test]
+fn a_comparison_of_an_unswept_field_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bad, needle) in [
+        (
+            r#"compare = { field = "act", base = "sum", treatment = "star" }"#,
+            "field `act` is not swept",
+        ),
+        (
+            r#"compare = { field = "mode", base = "sum", treatment = "starr" }"#,
+            "treatment = \"starr\"",
+        ),
+    ] {
+        let text = WIDTH.replace(
+            r#"compare = { field = "mode", base = "sum", treatment = "star" }"#,
+            bad,
+        );
+        let err = Experiment::parse(Source::from_text(&dir.path().join("bad.toml"), text)).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(needle) && msg.contains("bad.toml"), "{msg}");
+    }
+}
+
+#[test]
+fn a_run_without_its_partner_is_left_out_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), WIDTH);
+    let plan = write_records(&exp, dir.path(), width_top1);
+    let lone = plan
+        .iter()
+        .find(|s| s.point["width"] == 16 && s.point["mode"] == "star" && s.point["train.seed"] == 2)
+        .unwrap();
+    std::fs::remove_file(run_path(dir.path(), &lone.id)).unwrap();
+    let (records, missing) = summary::collect(&plan, dir.path());
+    assert_eq!(missing, [lone.index]);
+    let p = summary::build(&exp, &records).paired.unwrap();
+    assert_eq!(p.unpaired, 1, "sum at width 16, seed 2 has no star partner");
+    // Width 16 keeps seeds 0 and 1: differences +2 and +1.
+    assert_eq!(p.points[1].stat.n, 2);
+    assert!(close(p.points[1].stat.mean * 100.0, 1.5));
+    summary::write(&exp, &plan, dir.path(), false).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("1 run(s) of sum or star had no partner"), "{md}");
+}
