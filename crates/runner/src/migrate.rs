@@ -129,10 +129,10 @@ pub fn migrate(results: &Path) -> Result<MigrationReport> {
     let kind = saved_kind(&config)?;
     let renames = summary_renames(kind);
 
-    // Plot stems name the metric (`best_top1_vs_width`, `best_top1_bars`).
+    // Plot stems name the metric (`best_top1_vs_width`, `best_top1_bars`, `best_top1_dots`).
     let mut words = renames.clone();
     for (old, new) in &renames {
-        for stem in ["_vs_width", "_vs_depth", "_bars"] {
+        for stem in ["_vs_width", "_vs_depth", "_bars", "_dots"] {
             words.push((format!("{old}{stem}"), format!("{new}{stem}")));
         }
     }
@@ -173,7 +173,7 @@ pub fn migrate(results: &Path) -> Result<MigrationReport> {
         let stem = path.file_stem().unwrap_or_default().to_string_lossy();
         let old_metric = renames.iter().any(|(old, _)| {
             stem.strip_prefix(old.as_str())
-                .is_some_and(|rest| rest.starts_with("_vs_") || rest == "_bars")
+                .is_some_and(|rest| rest.starts_with("_vs_") || rest == "_bars" || rest == "_dots")
         });
         if old_metric && path.extension().is_some_and(|e| e == "svg" || e == "png") {
             std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;

@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::config::Axis;
 use crate::results::{Point, RunRecord};
-use crate::sweep::{RunSpec, short};
+use crate::sweep::{Axis, RunSpec, short};
 
 /// `[output] compare = { field = "mode", base = "sum", treatment = "star" }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

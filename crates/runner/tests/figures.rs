@@ -69,7 +69,7 @@ fn write_records(
                 BTreeMap::from([
                     ("epoch".to_string(), e as f64),
                     ("train_loss".to_string(), 1.0 / (e + 1) as f64),
-                    ("top1".to_string(), best - 0.01 * (2 - e) as f64),
+                    ("test_top1".to_string(), best - 0.01 * (2 - e) as f64),
                 ])
             })
             .collect();
@@ -114,7 +114,7 @@ fn summary_carries_paired_differences_with_hand_computed_intervals() {
     let s: Summary = serde_json::from_str(&text).unwrap();
     assert_eq!(s.points.len(), 4);
     let p = s.paired.expect("compare is set");
-    assert_eq!((p.metric.as_str(), p.unpaired), ("best_top1", 0));
+    assert_eq!((p.metric.as_str(), p.unpaired), ("best_test_top1", 0));
     assert_eq!(p.points.len(), 2);
     // Width 8, differences 3, -1, 6 points: mean 8/3 = 2.666667; squared deviations 0.111111 +
     // 13.444444 + 11.111111 = 24.666667, std sqrt(24.666667 / 2) = 3.511885, se = std / sqrt 3
@@ -155,17 +155,21 @@ fn summary_carries_paired_differences_with_hand_computed_intervals() {
 
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     for line in [
-        "| width | mode | best_top1 (%) |",
+        "| width | mode | best_test_top1 (%) |",
         "| 8 | sum | 60.00 ± 2.00 (3) |",
         "| 16 | star | 71.33 ± 1.15 (3) |",
-        "## Paired difference star - sum in best_top1 (points)",
+        "## Paired difference star - sum in best_test_top1 (points)",
         "| width 8 | 3 | +2.67 ± 3.51 | [-6.06, +11.39] | +3.00, -1.00, +6.00 |",
         "| width 16 | 3 | +1.33 ± 0.58 | [-0.10, +2.77] | +2.00, +1.00, +1.00 |",
         "the difference changes by -1.33 points per doubling of width (95% CI [-7.04, +4.37]",
     ] {
         assert!(md.contains(line), "summary.md lacks {line:?}:\n{md}");
     }
-    for f in ["best_top1_vs_width.png", "best_top1_vs_width.svg", "curves.png"] {
+    for f in [
+        "best_test_top1_vs_width.png",
+        "best_test_top1_vs_width.svg",
+        "curves.png",
+    ] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
 }
@@ -344,9 +348,9 @@ fn ablations_are_grouped_dot_plots_with_paired_rows() {
     assert_eq!(rows[0].0, "act gelu");
     assert!(close(rows[0].1, 1.5) && close(rows[1].1, 1.5), "{rows:?}");
     // The x axis is the metric, not truncated bars: no zero baseline is implied by dots.
-    assert_eq!(plot.x_label, "best_top1 (%)");
+    assert_eq!(plot.x_label, "best_test_top1 (%)");
     summary::write(&exp, &plan, dir.path(), true).unwrap();
-    assert!(dir.path().join("best_top1_dots.png").is_file());
+    assert!(dir.path().join("best_test_top1_dots.png").is_file());
 }
 
 #[test]
