@@ -113,11 +113,15 @@ pub fn ticks_at(values: &[f64], max: usize, at: impl Fn(f64) -> f64) -> Vec<(f64
     v.dedup();
     let step = v.len().div_ceil(max.max(1)).max(1);
     let last = v.len().saturating_sub(1);
-    v.iter()
-        .enumerate()
-        .filter(|(i, _)| i % step == 0 || *i == last)
-        .map(|(_, &x)| (at(x), tick(&x)))
-        .collect()
+    let mut keep: Vec<usize> = (0..v.len()).step_by(step).collect();
+    if keep.last() != Some(&last) {
+        // The last value always shows; it replaces a tick too close to it (29 beside 30).
+        if keep.last().is_some_and(|&k| k > 0 && last - k < step) {
+            keep.pop();
+        }
+        keep.push(last);
+    }
+    keep.into_iter().map(|i| (at(v[i]), tick(&v[i]))).collect()
 }
 
 /// Integer ticks 1..=n (every k-th when there are many), for epoch-like axes.
@@ -302,6 +306,10 @@ mod tests {
         assert_eq!(labels, ["2", "4", "8", "16", "32", "64"]);
         let epochs: Vec<String> = integer_ticks(0.9, 3.1, 10).into_iter().map(|t| t.1).collect();
         assert_eq!(epochs, ["1", "2", "3"]);
+        // Thirty epochs in at most fifteen ticks: 1, 3, ..., 27, then 30 instead of 29 and 30.
+        let epochs: Vec<String> = integer_ticks(1.0, 30.0, 15).into_iter().map(|t| t.1).collect();
+        assert_eq!(epochs.len(), 15);
+        assert_eq!(&epochs[13..], ["27", "30"]);
     }
 
     #[test]
