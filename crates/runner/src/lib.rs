@@ -11,14 +11,16 @@
 //!    ([`tables`]); [`figures`] turns them into the `plots` crate's inputs.
 //!
 //! Beside that: [`check`] (compare fresh results with committed ones), [`slurm`] (array jobs),
-//! [`describe`] and [`predict`] (model sizes, ImageNet inference), [`defaults`], [`provenance`],
-//! [`migrate`] (upgrades results folders of an older record schema).
+//! [`describe`], [`predict`] and [`export`] (model sizes, ImageNet inference on tch or ONNX
+//! Runtime, ONNX files), [`defaults`], [`provenance`], [`migrate`] (upgrades results folders of
+//! an older record schema).
 
 pub mod check;
 pub mod config;
 pub mod defaults;
 pub mod describe;
 pub mod execute;
+pub mod export;
 pub mod figures;
 pub mod kinds;
 pub mod migrate;

@@ -1,7 +1,7 @@
 //! `runner`: the command line. Each subcommand is a thin shell over the library: `config/`
 //! parses, `sweep/` expands, `execute.rs` runs, `summary.rs` averages and draws, `check.rs`
 //! compares, `migrate.rs` upgrades old results folders, `slurm.rs` writes array jobs,
-//! `describe.rs` / `predict.rs` wrap the model crates.
+//! `describe.rs` / `predict.rs` / `export.rs` wrap the model crates.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use runner::config::{Experiment, Override};
 use runner::execute::{self, ExecOptions};
 use runner::results::{SCHEMA, ensure_schema};
-use runner::{check, defaults, describe, migrate, predict, slurm, summary, sweep};
+use runner::{check, defaults, describe, export, migrate, predict, slurm, summary, sweep};
 use training::device::DeviceChoice;
 
 const EXAMPLES: &str = "\
@@ -26,7 +26,8 @@ Examples:
   runner slurm configs/demonet_width.toml           write an sbatch --array script
   runner config --defaults --kind train             every field and its default, as TOML
   runner describe demonet --width 96 --depth 12     parameters and MACs
-  runner predict --model starnet_s1 --weights model.safetensors cat.jpg";
+  runner predict --model starnet_s1 --weights model.safetensors cat.jpg
+  runner export --model starnet_s1 --weights model.safetensors --onnx starnet_s1.onnx";
 
 #[derive(Parser)]
 #[command(name = "runner", version, about = "starlab's experiment runner: a TOML config in, results (JSON) and plots out.", after_help = EXAMPLES)]
@@ -120,11 +121,25 @@ Examples:
 Examples:
   runner predict --model starnet_s1 --weights model.safetensors cat.jpg dog.png
   runner predict --model starnet_s1 --weights model.safetensors batch.npy --logits-out logits.npy
+  runner predict --model starnet_s1 --weights model.safetensors --backend ort --threads 2 cat.jpg
+  runner predict --onnx starnet_s1.onnx cat.jpg                    (ONNX Runtime on an exported file)
 
 Weights: timm's model.safetensors for starnet_s1.in1k (Hugging Face timm/starnet_s1.in1k).
 Images get ImageNet preprocessing (bicubic resize, center crop 0.875, ImageNet mean/std);
 .npy inputs are float32 N x 3 x H x W, used as they are.")]
     Predict(predict::PredictArgs),
+    /// Write a StarNet as an ONNX model (from Rust: BatchNorm folded, f1+f2 as one conv).
+    #[command(after_help = "\
+Examples:
+  runner export --model starnet_s1 --weights model.safetensors --onnx starnet_s1.onnx
+  runner export --model starnet_s4 --mode sum --img-size 256 --onnx s4_sum.onnx     (random weights)
+  runner export --model starnet_s050 --stage-modes sum,sum,star,star --act gelu --onnx x.onnx
+  runner export --run results/starnet_ablation/runs/<id>.json --weights ckpt.safetensors --onnx x.onnx
+
+The graph: opset 17, IR version 8 (printed, and in the model's metadata with the StarNet config);
+input `input` (batch x 3 x size x size float32, the batch size free), output `logits`.
+Run it with `runner predict --onnx x.onnx ...`, ONNX Runtime, or any ONNX runtime.")]
+    Export(export::ExportArgs),
 }
 
 #[derive(Args, Clone)]
@@ -386,6 +401,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Predict(a) => {
             predict::run(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(a) => {
+            export::run(&a)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -62,10 +62,10 @@ fn bn_affine(bn: &nn::BatchNorm) -> (Tensor, Tensor) {
 
 /// A 1x1 conv (stride 1, no groups) as a matmul over the channel dimension.
 #[derive(Debug)]
-struct Pointwise {
+pub(crate) struct Pointwise {
     /// `in x out`: the conv weight without its unit dimensions, transposed (a view).
-    weight_t: Tensor,
-    bias: Tensor,
+    pub(crate) weight_t: Tensor,
+    pub(crate) bias: Tensor,
 }
 
 impl Pointwise {
@@ -88,15 +88,15 @@ impl Pointwise {
 }
 
 #[derive(Debug)]
-struct FusedBlock {
-    dwconv: Conv,
+pub(crate) struct FusedBlock {
+    pub(crate) dwconv: Conv,
     /// `f1` and `f2` stacked along the output channels: one GEMM, then split in halves.
-    f12: Pointwise,
-    hidden: i64,
-    g: Pointwise,
-    dwconv2: Conv,
-    mode: Mode,
-    act: Act,
+    pub(crate) f12: Pointwise,
+    pub(crate) hidden: i64,
+    pub(crate) g: Pointwise,
+    pub(crate) dwconv2: Conv,
+    pub(crate) mode: Mode,
+    pub(crate) act: Act,
 }
 
 impl FusedBlock {
@@ -118,11 +118,11 @@ impl FusedBlock {
 /// network's eval-mode logits up to float rounding; it has no training mode and no VarStore.
 #[derive(Debug)]
 pub struct FusedStarNet {
-    stem: Conv,
-    stem_act: Act,
-    stages: Vec<(Conv, Vec<FusedBlock>)>,
-    head_weight: Tensor,
-    head_bias: Tensor,
+    pub(crate) stem: Conv,
+    pub(crate) stem_act: Act,
+    pub(crate) stages: Vec<(Conv, Vec<FusedBlock>)>,
+    pub(crate) head_weight: Tensor,
+    pub(crate) head_bias: Tensor,
 }
 
 impl StarNet {

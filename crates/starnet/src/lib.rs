@@ -3,7 +3,8 @@
 //!
 //! - [`config`]: [`Config`] (timm's presets, the paper's ablation switches).
 //! - [`model`]: [`StarNet`] (an [`tch::nn::ModuleT`]), built from the `layers` crate's blocks.
-//! - [`fused`]: [`StarNet::fuse`] folds every BatchNorm for inference ([`FusedStarNet`]).
+//! - [`fused`]: [`StarNet::fuse`] folds every BatchNorm for inference ([`FusedStarNet`]);
+//!   [`folded`]: its weights in standard layouts, for exporters ([`FusedStarNet::folded`]).
 //! - [`weights`]: load/save safetensors with timm's names, checked tensor by tensor.
 //! - [`cost`]: parameters and MACs of any config at any input size ([`describe`]).
 //! - [`predict`]: timm's eval preprocessing, `.npy` inputs, top-k with ImageNet names.
@@ -22,6 +23,7 @@
 
 pub mod config;
 pub mod cost;
+pub mod folded;
 pub mod fused;
 pub mod imagenet;
 pub mod model;
