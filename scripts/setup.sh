@@ -2,6 +2,8 @@
 TORCH_VERSION=2.11.0        # what tch 0.24 expects
 TORCHVISION_VERSION=0.26.0  # the torchvision built against it (timm needs one)
 TIMM_VERSION=1.0.31         # reference implementation for the StarNet parity fixtures
+ONNXRUNTIME_VERSION=1.31.1  # the ONNX Runtime the `ort` crate 2.0.0-rc.15 pairs with (1.31)
+ONNX_VERSION=1.23.2         # for the bench peer's torch.onnx.export of timm's StarNet
 VENV=.venv
 
 die() { printf '\nstarlab setup: %s\n' "$*" >&2; exit 1; }
@@ -53,6 +55,34 @@ setup_timm() {
   echo "$TIMM_VERSION" > "$VENV/.timm-version"
 }
 
+# ONNX Runtime: the `ort` crate loads libonnxruntime.so at run time (load-dynamic; nothing is
+# downloaded at build time). It comes from the onnxruntime wheel in .venv, linked as
+# .libonnxruntime.so, where .cargo/config.toml's ORT_DYLIB_PATH points. A user's ORT_DYLIB_PATH wins.
+setup_onnxruntime() {
+  if [ -n "${ORT_DYLIB_PATH:-}" ]; then
+    [ -f "$ORT_DYLIB_PATH" ] \
+      || die "ORT_DYLIB_PATH=$ORT_DYLIB_PATH is not a file. Point it at a libonnxruntime.so of ONNX Runtime >= 1.31, or unset it to let ./lab install onnxruntime==$ONNXRUNTIME_VERSION into $VENV."
+    return 0
+  fi
+  if [ -e .libonnxruntime.so ] && [ "$(cat "$VENV/.onnxruntime-version" 2>/dev/null)" = "$ONNXRUNTIME_VERSION" ]; then
+    return 0
+  fi
+  ensure_venv
+  if [ "$(cat "$VENV/.onnxruntime-version" 2>/dev/null)" != "$ONNXRUNTIME_VERSION" ]; then
+    note "installing onnxruntime==$ONNXRUNTIME_VERSION and onnx==$ONNX_VERSION into $VENV (the ONNX backend)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "onnxruntime==$ONNXRUNTIME_VERSION" \
+        "onnx==$ONNX_VERSION" \
+      || die "pip could not install onnxruntime==$ONNXRUNTIME_VERSION (output above); the ONNX Runtime backend and its tests need it. Or export ORT_DYLIB_PATH=/path/to/libonnxruntime.so (ONNX Runtime >= 1.31)."
+  fi
+  # A glob, not an import: the wheel's library sits in onnxruntime/capi/ of site-packages.
+  local lib
+  lib=$(ls "$VENV"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so* 2>/dev/null | head -n 1)
+  [ -n "$lib" ] || die "the onnxruntime wheel in $VENV carries no capi/libonnxruntime.so*."
+  ln -sfn "$lib" .libonnxruntime.so
+  echo "$ONNXRUNTIME_VERSION" > "$VENV/.onnxruntime-version"
+  note "ONNX Runtime $ONNXRUNTIME_VERSION ready: .libonnxruntime.so -> $lib"
+}
+
 # Fashion-MNIST: the runner and tests also look at \$FASHION_MNIST_DIR and /usr/share/datasets;
 # when none has it, unpack Debian's package into data/ (no root needed once apt knows it).
 FMNIST_FILES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
@@ -84,5 +114,6 @@ setup_fashion_mnist() {
 setup_all() {
   setup_libtorch
   setup_timm
+  setup_onnxruntime
   setup_fashion_mnist || die "Fashion-MNIST is needed by the tests (see above)."
 }

@@ -1,9 +1,11 @@
 //! `kind = "latency"`: inference latency of a StarNet (the paper's Table 8 analog, sum vs star).
 //!
-//! `[model]` picks the network (`variant`, the merge `mode` of every stage, BN folding) and
-//! `[measure]` the protocol (batch, image size, warm-up and timed iterations). Weights are random
-//! (seeded): latency does not depend on their values. Metrics: `latency_mean_ms`,
-//! `latency_median_ms`, `latency_p90_ms`, `latency_min_ms`, plus `params` and `macs`.
+//! `[model]` picks the network (`variant`, the merge `mode` of every stage, BN folding) and the
+//! runtime (`backend`: libtorch, or ONNX Runtime on our ONNX export, the paper's runtime);
+//! `[measure]` the protocol (batch, image size, warm-up and timed iterations, threads). Weights are
+//! random (seeded): latency does not depend on their values. Metrics: `latency_mean_ms`,
+//! `latency_median_ms`, `latency_p90_ms`, `latency_min_ms`, plus `params`, `macs` and `threads`;
+//! `extra` names the backend and, for ORT, its version.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -14,6 +16,7 @@ use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
 use super::{RunContext, RunKind, RunOutcome};
+use crate::predict::Backend;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -22,8 +25,12 @@ pub struct LatencyModel {
     pub variant: String,
     /// The merge of every stage: star (the paper) or sum.
     pub mode: starnet::Mode,
-    /// Fold BatchNorm into the convs before timing (`StarNet::fuse`).
+    /// Fold BatchNorm into the convs before timing (`StarNet::fuse`). The ONNX export is always
+    /// folded, so `backend = "ort"` needs `fused = true`.
     pub fused: bool,
+    /// `tch` (libtorch) or `ort` (ONNX Runtime, CPU, every graph optimisation on, on the model
+    /// `starnet-onnx` exports).
+    pub backend: Backend,
 }
 
 impl Default for LatencyModel {
@@ -32,6 +39,7 @@ impl Default for LatencyModel {
             variant: "starnet_s1".to_string(),
             mode: starnet::Mode::Star,
             fused: true,
+            backend: Backend::Tch,
         }
     }
 }
@@ -45,8 +53,12 @@ pub struct Measure {
     pub warmup: usize,
     /// Timed forward passes (the paper: 500).
     pub iters: usize,
-    /// Seeds the random weights and input.
+    /// Seeds the random weights and input. As a sweep axis it repeats the measurement: with it
+    /// outermost, all variants are timed once per round, interleaved, and the summary reports
+    /// mean and spread over the rounds.
     pub seed: u64,
+    /// Intra-op threads (the paper: 4). Default: the run's share of the runner's `--threads`.
+    pub threads: Option<usize>,
 }
 
 impl Default for Measure {
@@ -57,6 +69,7 @@ impl Default for Measure {
             warmup: 50,
             iters: 500,
             seed: 0,
+            threads: None,
         }
     }
 }
@@ -79,46 +92,68 @@ impl RunKind for Latency {
         if s.measure.iters == 0 || s.measure.batch < 1 || s.measure.img_size < 32 {
             return Err("[measure]: iters >= 1, batch >= 1 and img_size >= 32 are required".to_string());
         }
+        if s.measure.threads == Some(0) {
+            return Err("[measure] threads: must be >= 1 (or left out: the runner's --threads)".to_string());
+        }
+        if s.model.backend == Backend::Ort && !s.model.fused {
+            return Err(
+                "[model] fused = false has no meaning with backend = \"ort\": the ONNX export is always \
+                        BatchNorm-folded (use fused = true, or backend = \"tch\" for the unfused network)"
+                    .to_string(),
+            );
+        }
         Ok(())
     }
 
     fn execute(&self, s: LatencySections, ctx: &RunContext) -> Result<RunOutcome> {
+        let m = &s.measure;
         let cfg = starnet::Config::from_name(&s.model.variant)?.with_mode(s.model.mode);
-        let cost = starnet::cost(&cfg, s.measure.img_size, s.measure.img_size)?;
-        let (_vs, model, model_s) = super::train::build(ctx.device, s.measure.seed, |p: &nn::Path| {
-            starnet::StarNet::new(p, &cfg)
-        })?;
-        let x = Tensor::randn(
-            [
-                s.measure.batch,
-                cfg.in_chans,
-                s.measure.img_size,
-                s.measure.img_size,
-            ],
-            (Kind::Float, ctx.device),
-        );
-        let fused = s.model.fused.then(|| model.fuse());
-        let forward = || -> Tensor {
-            match &fused {
-                Some(f) => f.forward(&x),
-                None => tch::no_grad(|| model.forward_t(&x, false)),
+        let cost = starnet::cost(&cfg, m.img_size, m.img_size)?;
+        let threads = m.threads.unwrap_or(ctx.threads);
+        let device = match s.model.backend {
+            Backend::Tch => ctx.device,
+            Backend::Ort => tch::Device::Cpu,
+        };
+        let (_vs, model, model_s) =
+            super::train::build(device, m.seed, |p: &nn::Path| starnet::StarNet::new(p, &cfg))?;
+        let x = training::seed::seeded(m.seed as i64, || {
+            Tensor::randn(
+                [m.batch, cfg.in_chans, m.img_size, m.img_size],
+                (Kind::Float, device),
+            )
+        });
+        let mut extra = serde_json::json!({ "backend": s.model.backend, "threads": threads });
+        let ms = match s.model.backend {
+            Backend::Tch => {
+                tch::set_num_threads(threads as i32);
+                let fused = s.model.fused.then(|| model.fuse());
+                let forward = || -> Tensor {
+                    match &fused {
+                        Some(f) => f.forward(&x),
+                        None => tch::no_grad(|| model.forward_t(&x, false)),
+                    }
+                };
+                // Reading one value back waits for the pass (also on CUDA).
+                time_ms(ctx, m, || {
+                    let _ = forward().double_value(&[0, 0]);
+                    Ok(())
+                })?
+            }
+            Backend::Ort => {
+                let export = starnet_onnx::ExportOptions::square(m.img_size);
+                let bytes = starnet_onnx::export::encode(&starnet_onnx::export(&model, &export)?);
+                let opts = starnet_onnx::OrtOptions {
+                    threads,
+                    profile: None,
+                };
+                let mut session = starnet_onnx::OrtModel::from_bytes(&bytes, &opts)?;
+                extra["onnxruntime"] = starnet_onnx::runtime::version()?.into();
+                extra["onnx_opset"] = starnet_onnx::OPSET.into();
+                let shape = x.size();
+                let input = Vec::<f32>::try_from(x.flatten(0, -1))?;
+                time_ms(ctx, m, || session.run_slice(&shape, &input).map(|_| ()))?
             }
         };
-        ctx.progress.message("warming up");
-        for _ in 0..s.measure.warmup {
-            let _ = forward();
-        }
-        sync(ctx.device);
-        ctx.progress
-            .message(&format!("timing {} passes", s.measure.iters));
-        let mut ms = Vec::with_capacity(s.measure.iters);
-        for _ in 0..s.measure.iters {
-            let t = Instant::now();
-            let y = forward();
-            // Reading one value back waits for the pass (also on CUDA).
-            let _ = y.double_value(&[0, 0]);
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
-        }
         let mut sorted = ms.clone();
         sorted.sort_by(f64::total_cmp);
         let pick = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
@@ -131,12 +166,31 @@ impl RunKind for Latency {
                 ("latency_min_ms".to_string(), sorted[0]),
                 ("params".to_string(), cost.params as f64),
                 ("macs".to_string(), cost.macs as f64),
+                ("threads".to_string(), threads as f64),
             ]),
             timings: BTreeMap::from([("model_s".to_string(), model_s)]),
-            samples_per_s: Some(s.measure.batch as f64 * 1e3 / mean),
+            samples_per_s: Some(m.batch as f64 * 1e3 / mean),
+            extra,
             ..RunOutcome::default()
         })
     }
+}
+
+/// `warmup` untimed calls, then the milliseconds of each of `iters` timed calls.
+fn time_ms(ctx: &RunContext, m: &Measure, mut forward: impl FnMut() -> Result<()>) -> Result<Vec<f64>> {
+    ctx.progress.message("warming up");
+    for _ in 0..m.warmup {
+        forward()?;
+    }
+    sync(ctx.device);
+    ctx.progress.message(&format!("timing {} passes", m.iters));
+    let mut ms = Vec::with_capacity(m.iters);
+    for _ in 0..m.iters {
+        let t = Instant::now();
+        forward()?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(ms)
 }
 
 fn sync(device: tch::Device) {
