@@ -139,6 +139,7 @@ impl Engine {
                     let export = starnet_onnx::ExportOptions {
                         height: hw[0],
                         width: hw[1],
+                        ..Default::default()
                     };
                     let bytes = starnet_onnx::export::encode(&starnet_onnx::export(net, &export)?);
                     sessions.insert(hw.clone(), starnet_onnx::OrtModel::from_bytes(&bytes, opts)?);

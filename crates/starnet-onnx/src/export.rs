@@ -3,12 +3,18 @@
 //! The graph, per block (names are timm's module paths, so a profile reads like the model):
 //!
 //! ```text
-//! d    = Conv dw7x7 (dwconv, BN folded)
-//! y    = Conv 1x1 (f12: f1 and f2 as one conv with 2 r d outputs)
-//! x1, x2 = Split(y, axis 1)              two equal halves: f1's outputs, then f2's
-//! m    = merge(x1, x2)                   sum / star / star_both / star_after with the block's act
-//! x    = x + Conv dw7x7 (dwconv2) (Conv 1x1 (g, BN folded) (m))
+//! d      = Conv dw7x7 (dwconv, BN folded)
+//! x1, x2 = Conv 1x1 (f1) (d), Conv 1x1 (f2) (d)          the default
+//!        | Split(Conv 1x1 (f12) (d), axis 1)             `merge_f12`: one conv, 2 r d outputs
+//! m      = merge(x1, x2)               sum / star / star_both / star_after with the block's act
+//! x      = x + Conv dw7x7 (dwconv2) (Conv 1x1 (g, BN folded) (m))
 //! ```
+//!
+//! Why two convs by default, although one conv does the same work in one GEMM: ONNX Runtime's
+//! fastest CPU path (its NCHWc layout, at `ORT_ENABLE_ALL`) has no Split, so a merged `f12` makes it
+//! convert the tensor back to NCHW, split, run the activation and the product outside the convs and
+//! convert again, every block; with two convs the activation fuses into `f1`'s conv and the whole
+//! network stays in the blocked layout (ORT's profile: `experiments/starnet_latency.md`).
 //!
 //! The stem and downsamplers are Conv (+ the stem activation), the head is GlobalAveragePool,
 //! Flatten and Gemm with the head BN folded into it. Opset 17 (ONNX 1.12+): every op here has
@@ -39,6 +45,9 @@ pub struct ExportOptions {
     pub height: i64,
     /// Input width in pixels.
     pub width: i64,
+    /// `f1` and `f2` as one conv whose output is split, instead of two convs (slower on ONNX
+    /// Runtime's CPU provider, see the module doc; for runtimes that prefer fewer, larger convs).
+    pub merge_f12: bool,
 }
 
 impl Default for ExportOptions {
@@ -47,6 +56,7 @@ impl Default for ExportOptions {
         ExportOptions {
             height: 224,
             width: 224,
+            merge_f12: false,
         }
     }
 }
@@ -57,6 +67,7 @@ impl ExportOptions {
         ExportOptions {
             height: size,
             width: size,
+            ..ExportOptions::default()
         }
     }
 }
@@ -78,7 +89,7 @@ pub fn export(net: &StarNet, opts: &ExportOptions) -> Result<ModelProto> {
     for (i, stage) in folded.stages.iter().enumerate() {
         x = conv(&mut g, &format!("stages.{i}.0"), &stage.down, &x)?;
         for (j, b) in stage.blocks.iter().enumerate() {
-            x = block(&mut g, &format!("stages.{i}.{}", j + 1), b, &x)?;
+            x = block(&mut g, &format!("stages.{i}.{}", j + 1), b, &x, opts.merge_f12)?;
         }
     }
     let pooled = g.op("GlobalAveragePool", "pool", &[&x], vec![]);
@@ -176,18 +187,36 @@ fn conv(g: &mut Graph, name: &str, c: &FoldedConv, x: &str) -> Result<String> {
     ))
 }
 
-fn block(g: &mut Graph, p: &str, b: &FoldedBlock, x: &str) -> Result<String> {
+/// Output channels `[i h, (i + 1) h)` of a conv: `f1` (i = 0) or `f2` (i = 1) of the merged `f12`.
+fn half(c: &FoldedConv, i: i64, h: i64) -> FoldedConv {
+    FoldedConv {
+        weight: c.weight.narrow(0, i * h, h),
+        bias: c.bias.narrow(0, i * h, h),
+        ..*c
+    }
+}
+
+fn block(g: &mut Graph, p: &str, b: &FoldedBlock, x: &str, merge_f12: bool) -> Result<String> {
     let d = conv(g, &format!("{p}.dwconv"), &b.dwconv, x)?;
-    let y = conv(g, &format!("{p}.f12"), &b.f12, &d)?;
-    // No `split` input: two equal halves (f1's channels first, as `FoldedBlock::f12` stacks them).
-    let halves = g.node(
-        "Split",
-        &format!("{p}.split"),
-        &[&y],
-        2,
-        vec![Attr::Int("axis", 1)],
-    );
-    let m = merge(g, p, b.mode, b.act, &halves[0], &halves[1]);
+    let (x1, x2) = if merge_f12 {
+        let y = conv(g, &format!("{p}.f12"), &b.f12, &d)?;
+        // No `split` input: two equal halves (f1's channels first, as `FoldedBlock::f12` stacks them).
+        let mut halves = g.node(
+            "Split",
+            &format!("{p}.split"),
+            &[&y],
+            2,
+            vec![Attr::Int("axis", 1)],
+        );
+        let x2 = halves.pop().expect("two outputs");
+        (halves.pop().expect("two outputs"), x2)
+    } else {
+        (
+            conv(g, &format!("{p}.f1"), &half(&b.f12, 0, b.hidden), &d)?,
+            conv(g, &format!("{p}.f2"), &half(&b.f12, 1, b.hidden), &d)?,
+        )
+    };
+    let m = merge(g, p, b.mode, b.act, &x1, &x2);
     let gx = conv(g, &format!("{p}.g"), &b.g, &m)?;
     let z = conv(g, &format!("{p}.dwconv2"), &b.dwconv2, &gx)?;
     Ok(g.op("Add", &format!("{p}.add"), &[x, &z], vec![]))

@@ -30,7 +30,11 @@ fn the_file_declares_opset_ir_version_and_the_config() {
     let (_vs, net) = s050(Mode::Star);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/s050.onnx");
-    export::write(&export::export(&net, &ExportOptions::square(96)).unwrap(), &path).unwrap();
+    let merged = ExportOptions {
+        merge_f12: true,
+        ..ExportOptions::square(96)
+    };
+    export::write(&export::export(&net, &merged).unwrap(), &path).unwrap();
     let model = ModelProto::decode(std::fs::read(&path).unwrap().as_slice()).unwrap();
     assert_eq!(model.ir_version, 8);
     assert_eq!(model.opset_import.len(), 1);
@@ -186,6 +190,7 @@ fn the_onnx_checker_accepts_every_merge_and_activation() {
                 &ExportOptions {
                     height: 64,
                     width: 96,
+                    merge_f12: i % 2 == 0,
                 },
             )
             .unwrap(),

@@ -5,7 +5,8 @@
 //! star_both, star_after, no activation, per-stage modes, every activation) change only what the
 //! blocks compute, not the weights, so they reuse S050's weights at 224 px and the odd-sized 1-channel
 //! GELU case (97 x 131, 10 classes) whose logits timm computed itself: the same graph code at the
-//! smallest network, so the check is the same and CI stays fast.
+//! smallest network, so the check is the same and CI stays fast. The default layout (f1, f2 as
+//! two convs) runs everywhere; the merged one (`merge_f12`) on S1 and two S050 merges.
 
 #[path = "../../starnet/tests/common/mod.rs"]
 mod common;
@@ -20,6 +21,15 @@ const TOL: f64 = 1e-4;
 
 /// Max |ORT(export(net)) - net| on `input`, and the tch logits.
 fn ort_vs_tch(config: &Config, weights: &std::path::Path, input: &Tensor) -> (f64, Tensor) {
+    ort_vs_tch_layout(config, weights, input, false)
+}
+
+fn ort_vs_tch_layout(
+    config: &Config,
+    weights: &std::path::Path,
+    input: &Tensor,
+    merge_f12: bool,
+) -> (f64, Tensor) {
     tch::set_num_threads(2);
     let (_vs, net) = load(config, weights);
     let ours = tch::no_grad(|| net.forward_t(input, false));
@@ -27,6 +37,7 @@ fn ort_vs_tch(config: &Config, weights: &std::path::Path, input: &Tensor) -> (f6
     let opts = ExportOptions {
         height: size[2],
         width: size[3],
+        merge_f12,
     };
     let model = export::export(&net, &opts).unwrap();
     let mut ort = OrtModel::from_bytes(
@@ -140,5 +151,24 @@ fn other_activations_on_ort_match_tch() {
             c.act = act;
             c.stem_act = act;
         });
+    }
+}
+
+/// f1 and f2 as one conv whose output is split (`merge_f12`), on a variant and two merges.
+#[test]
+fn merged_f12_layout_on_ort_matches_tch() {
+    for (name, mode) in [
+        ("starnet_s1", Mode::Star),
+        ("starnet_s050", Mode::Sum),
+        ("starnet_s050", Mode::StarAfter),
+    ] {
+        let c = case(name);
+        let config = c.config.clone().with_mode(mode);
+        let (diff, _) = ort_vs_tch_layout(&config, &c.weights, &c.input, true);
+        eprintln!("{name} {mode}, f12 merged: max |ORT - tch| = {diff:.2e}");
+        assert!(
+            diff <= TOL,
+            "{name} {mode} merged: ORT logits differ from tch's by {diff:.3e}"
+        );
     }
 }
