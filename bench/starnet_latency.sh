@@ -5,19 +5,21 @@
 # crate). Both ORT sessions use every graph optimisation. To separate the graph from the binding,
 # each ORT file is also run by the other language; our export with f1/f2 merged into one conv
 # (--merge-f12) is timed too. Paper protocol: warm-up, then the mean.
-#   bench/starnet_latency.sh [--warmup 50] [--runs 500] [--threads 2] [--rounds 1]
+#   bench/starnet_latency.sh [--warmup 50] [--runs 500] [--threads 2] [--rounds 1] [--ort-only]
+# --ort-only skips the libtorch and eager columns (the ORT comparison in a third of the time).
 # Defaults are the paper's 50 warm-up + 500 timed runs. On a shared machine whose speed drifts,
 # use several rounds (each implementation's best round is reported, with the spread of the rounds):
 #   bench/starnet_latency.sh --warmup 50 --runs 500 --rounds 3
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WARMUP=50 RUNS=500 THREADS=2 ROUNDS=1
+WARMUP=50 RUNS=500 THREADS=2 ROUNDS=1 ORT_ONLY=
 while [ $# -gt 0 ]; do
   case "$1" in
     --warmup) WARMUP=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --ort-only) ORT_ONLY=1; shift ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -53,8 +55,10 @@ done
 for round in $(seq "$ROUNDS"); do
   for m in s050 s1 s4; do
     modes=$(modes_of $m)
-    "$BIN" --models $m --modes "$modes" "${COMMON[@]}" >> "$OUT/all.jsonl"
-    "$PY" bench/peers/starnet_latency.py --models $m --modes "$modes" --eager "${COMMON[@]}" >> "$OUT/all.jsonl"
+    if [ -z "$ORT_ONLY" ]; then
+      "$BIN" --models $m --modes "$modes" "${COMMON[@]}" >> "$OUT/all.jsonl"
+      "$PY" bench/peers/starnet_latency.py --models $m --modes "$modes" --eager "${COMMON[@]}" >> "$OUT/all.jsonl"
+    fi
     for mode in ${modes//,/ }; do
       f=$OUT/starnet_${m}_$mode
       rust() { "$ORT_BIN" --onnx "${f}_$1.onnx" --impl "ort rust, $1 export" --model starnet_$m --mode $mode "${COMMON[@]}"; }
