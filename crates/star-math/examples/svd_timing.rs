@@ -122,24 +122,24 @@ fn implicit_dim(cfg: &ImplicitDimConfig, npy: Option<&Npy>) -> Result<(), Error>
             let t = Instant::now();
             equilibrate(&mut m);
             equil += t.elapsed().as_secs_f64();
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_seconds());
             let rank = numerical_rank(m.as_ref(), RankRule::default(), Par::rayon(0)).map(|r| r.rank);
-            let s = t.elapsed().as_secs_f64();
+            let (s, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
             svd += s;
             let mut file = None;
             if let Some(npy) = npy.filter(|x| which == "main" && n >= npy_min_side && saved < x.top) {
                 let path = npy
                     .dir
-                    .join(format!("{}_d{}_l{}_n{n}.npy", p.family.name(), p.d, p.layers));
+                    .join(format!("probe{i}_{}_d{}_n{n}.npy", p.family.name(), p.d));
                 write_npy(&path, m.as_ref())?;
                 saved += 1;
                 file = Some(path);
             }
             if n >= 1000 || file.is_some() {
                 let line = serde_json::json!({
-                    "impl": "faer", "probe": format!("{} d={} l={}", p.family.name(), p.d, p.layers),
+                    "impl": "faer", "probe": format!("{} d={} l={} bias={}", p.family.name(), p.d, p.layers, p.bias),
                     "matrix": which, "shape": [m.nrows(), m.ncols()], "rank": rank.ok(),
-                    "svd_s": s, "npy": file,
+                    "svd_s": s, "cpu_s": cpu, "npy": file,
                 });
                 println!("{line}");
             }
@@ -156,7 +156,14 @@ fn implicit_dim(cfg: &ImplicitDimConfig, npy: Option<&Npy>) -> Result<(), Error>
     Ok(())
 }
 
-fn main() -> Result<(), Error> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("svd_timing: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value =
         |flag: &str| -> Option<&String> { args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)) };
