@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 STEPS=${1:-50}
 PY=${STARLAB_PYTHON:-.venv/bin/python}
 source bench/malloc.sh
+source bench/machine.sh
+machine_line
 COMMON="--depth 12 --patch 2 --img 28 --in-chans 1 --classes 10 --batch 256 --warmup 10 --steps $STEPS --device cuda"
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_train
 [ -x "$BIN" ] || cargo build --release -q -p demonet --example bench_train
@@ -27,5 +29,10 @@ print(f"{'width':>6} {'tch':>10} {'eager':>10} {'compile':>10} {'tch/compile':>1
 for w in sorted({r['width'] for r in rows}):
     t, e, c = (best.get((w, k), float('nan')) for k in ("tch", "torch-eager", "torch.compile"))
     print(f"{w:>6} {t:>10.0f} {e:>10.0f} {c:>10.0f} {t / c:>12.2f}")
+ws = sorted({r['width'] for r in rows})
+print("\nHEADLINE tch / torch.compile training img/s: " + ", ".join(
+    f"w{w} {best.get((w, 'tch'), float('nan')) / best.get((w, 'torch.compile'), float('nan')):.2f}x" for w in ws)
+    + "; tch / eager: " + ", ".join(
+    f"w{w} {best.get((w, 'tch'), float('nan')) / best.get((w, 'torch-eager'), float('nan')):.2f}x" for w in ws))
 PYEOF
 rm -f "$out"

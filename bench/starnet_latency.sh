@@ -25,6 +25,8 @@ while [ $# -gt 0 ]; do
 done
 PY=${STARLAB_PYTHON:-.venv/bin/python}
 source bench/malloc.sh
+source bench/machine.sh
+machine_line
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 COMMON=(--threads "$THREADS" --img 224 --warmup "$WARMUP" --runs "$RUNS")

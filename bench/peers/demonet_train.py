@@ -77,7 +77,9 @@ def main():
         impl = "torch.compile" if a.compile else "torch-eager"
         print(json.dumps({"impl": impl, "width": width, "batch": a.batch, "steps": a.steps,
                           "img_per_s": round(ips, 1), "batches_per_s": round(ips / a.batch, 2),
-                          "params": params(model), "loss": round(loss.item(), 4)}), flush=True)
+                          "params": params(model), "loss": round(loss.item(), 4),
+                          "threads": torch.get_num_threads(), "torch": torch.__version__,
+                          "cpu_capability": torch.backends.cpu.get_cpu_capability()}), flush=True)
 
 
 if __name__ == "__main__":

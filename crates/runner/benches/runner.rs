@@ -87,7 +87,17 @@ fn write_records(exp: &Experiment, dir: &Path) {
     }
 }
 
+/// Where these numbers were measured (CPU model, cores, ISA, versions, load): the one line of
+/// `bench/machine.sh`, which every bench script prints too.
+fn print_machine_line() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/machine.sh");
+    if let Err(e) = std::process::Command::new("bash").arg(script).status() {
+        eprintln!("machine line: could not run bash {script}: {e}");
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    print_machine_line();
     let dir = tempfile::tempdir().unwrap();
     c.bench_function("config_to_plan", |b| {
         b.iter(|| sweep::plan(&experiment(dir.path())).unwrap().len())

@@ -1,6 +1,7 @@
 //! The rank of a 4000 x 2145 probe matrix (one-layer star with bias, d = 64: 2145 = 65·66/2
 //! random members at 4000 points), by faer's singular values. Threads: `RAYON_NUM_THREADS`.
-//! The numpy peer is `bench/peers/svd_numpy.py`.
+//! The side-by-side comparison with numpy (alternating rounds, same threads, the ratio) is
+//! `bench/svd.sh`; this bench tracks faer alone and the matrix fill.
 //!
 //! `RAYON_NUM_THREADS=2 cargo bench -p star-math --bench rank`
 
@@ -8,7 +9,17 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use star_math::implicit_dim::benchmark_matrix;
 use star_math::rank::{RankRule, numerical_rank, singular_values};
 
+/// Where these numbers were measured (CPU model, cores, ISA, versions, load): the one line of
+/// `bench/machine.sh`, which every bench script prints too.
+fn print_machine_line() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/machine.sh");
+    if let Err(e) = std::process::Command::new("bash").arg(script).status() {
+        eprintln!("machine line: could not run bash {script}: {e}");
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    print_machine_line();
     let m = benchmark_matrix();
     let r = numerical_rank(m.as_ref(), RankRule::default(), faer::Par::rayon(0)).expect("svd");
     eprintln!(

@@ -9,7 +9,17 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use training::data::{Augment, DataSpec, load};
 
+/// Where these numbers were measured (CPU model, cores, ISA, versions, load): the one line of
+/// `bench/machine.sh`, which every bench script prints too.
+fn print_machine_line() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/machine.sh");
+    if let Err(e) = std::process::Command::new("bash").arg(script).status() {
+        eprintln!("machine line: could not run bash {script}: {e}");
+    }
+}
+
 fn loader(c: &mut Criterion) {
+    print_machine_line();
     let ds = load(&DataSpec::default()).unwrap_or_else(|e| panic!("{e}"));
     let batch = 256;
     let batches = (ds.train.len() as u64).div_ceil(batch as u64);
