@@ -75,6 +75,9 @@ pub fn save_config(exp: &Experiment, results: &Path) -> Result<()> {
     }
     let overrides = results.join("overrides.json");
     if exp.overrides.is_empty() {
+        if !overrides.exists() {
+            return Ok(());
+        }
         // Slurm tasks save concurrently: another may have removed it already.
         match std::fs::remove_file(&overrides) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -154,7 +157,7 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
         );
     }
     if failed_before > 0 {
-        tracing::info!("{failed_before} run(s) failed before: rerunning them");
+        tracing::warn!("{failed_before} run(s) failed before: rerunning them");
     }
     Ok(todo)
 }

@@ -224,11 +224,15 @@ fn a_full_disk_fails_the_run_by_name_and_keeps_the_finished_record() {
 #[test]
 fn a_nan_loss_is_a_result_that_parses_and_is_not_redone() {
     let dir = tempfile::tempdir().unwrap();
-    let body = moons_config("n", 3, &[0], &["star"], "loss = 0").replace("threads = 1", "threads = 1\nlr = 1e30\ngrad_clip = 1e30");
+    // Run 1 diverges at once (lr 1e30), run 0 beside it trains.
+    let body = moons_config("n", 3, &[0], &["star"], "loss = 0")
+        .replace("threads = 1", "threads = 1\ngrad_clip = 1e30")
+        .replace("[sweep]\n", "[sweep]\n\"train.lr\" = [0.1, 1e30]\n");
     let cfg = write(dir.path(), "n.toml", &body);
     let results = dir.path().join("results/n");
     let out = ok(&["run", cfg.to_str().unwrap()], dir.path());
-    let path = &run_files(&results)[0];
+    let plan: serde_json::Value = serde_json::from_str(&ok(&["plan", cfg.to_str().unwrap(), "--json"], dir.path())).unwrap();
+    let path = &results.join("runs").join(format!("{}.json", plan[1]["id"].as_str().unwrap()));
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains("\"NaN\""), "non-finite values are explicit: {text}");
     let record = json(path);
@@ -236,8 +240,9 @@ fn a_nan_loss_is_a_result_that_parses_and_is_not_redone() {
     assert!(record["outcome"]["stopped"].as_str().unwrap().contains("loss became"), "{record}");
     // The run is in the summary, its NaN stated as such.
     let summary = json(&results.join("summary.json"));
-    assert_eq!(summary[0]["metrics"]["final_train_loss"]["mean"], "NaN", "{summary}");
-    assert_eq!(summary[0]["metrics"]["wall_s"]["n"], 1, "{summary}");
+    assert_eq!(summary[1]["metrics"]["final_train_loss"]["mean"], "NaN", "{summary}");
+    assert_eq!(summary[1]["metrics"]["wall_s"]["n"], 1, "{summary}");
+    assert!(summary[0]["metrics"]["final_train_loss"]["mean"].is_number(), "{summary}");
     let again = ok(&["run", cfg.to_str().unwrap()], dir.path());
     assert!(again.contains("results:"), "{again}");
     assert_eq!(json(path)["started_at"], record["started_at"], "not redone");
