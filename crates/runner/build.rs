@@ -77,7 +77,11 @@ fn code_fingerprint() -> (String, usize) {
     let mut keyed: Vec<(String, PathBuf)> = files
         .into_iter()
         .map(|f| {
-            let key = f.strip_prefix(&crates).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+            let key = f
+                .strip_prefix(&crates)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .replace('\\', "/");
             (key, f)
         })
         .collect();
@@ -102,7 +106,9 @@ fn code_fingerprint() -> (String, usize) {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for path in entries.flatten().map(|e| e.path()) {
         if path.is_dir() {
             rust_files(&path, out);

@@ -99,7 +99,11 @@ impl CheckReport {
             );
             return out;
         }
-        let _ = writeln!(out, "{:<40}  {:<28}  {:>14}  {:>14}  tolerance", "run", "value", "committed", "fresh");
+        let _ = writeln!(
+            out,
+            "{:<40}  {:<28}  {:>14}  {:>14}  tolerance",
+            "run", "value", "committed", "fresh"
+        );
         for m in self.mismatches.iter().take(40) {
             let _ = writeln!(
                 out,
@@ -130,7 +134,10 @@ fn tolerance_of(name: &str, tolerances: &BTreeMap<String, f64>, exact: bool) -> 
     if exact || name == "params" {
         return 0.0;
     }
-    let bare = name.strip_prefix("best_").or(name.strip_prefix("final_")).unwrap_or(name);
+    let bare = name
+        .strip_prefix("best_")
+        .or(name.strip_prefix("final_"))
+        .unwrap_or(name);
     tolerances
         .get(name)
         .or(tolerances.get(bare))
@@ -160,7 +167,12 @@ pub fn compare(exp: &Experiment, plan: &[RunSpec], committed: &Path, fresh: &Pat
             other => {
                 report.mismatches.push(missing(
                     "committed record",
-                    format!("{} (regenerate: runner run {} --results {} --force)", describe(&other), exp.source.path.display(), committed.display()),
+                    format!(
+                        "{} (regenerate: runner run {} --results {} --force)",
+                        describe(&other),
+                        exp.source.path.display(),
+                        committed.display()
+                    ),
                 ));
                 continue;
             }
@@ -210,11 +222,21 @@ fn compare_records(
         })
     };
     if old.status != new.status {
-        push("status".into(), format!("{:?}", old.status), format!("{:?}", new.status), 0.0);
+        push(
+            "status".into(),
+            format!("{:?}", old.status),
+            format!("{:?}", new.status),
+            0.0,
+        );
     }
     let (a, b) = (&old.outcome, &new.outcome);
     if a.epochs.len() != b.epochs.len() {
-        push("epochs".into(), a.epochs.len().to_string(), b.epochs.len().to_string(), 0.0);
+        push(
+            "epochs".into(),
+            a.epochs.len().to_string(),
+            b.epochs.len().to_string(),
+            0.0,
+        );
     }
     let mut maps: Vec<(String, &BTreeMap<String, f64>, &BTreeMap<String, f64>)> = a
         .epochs
@@ -257,7 +279,12 @@ fn compare_records(
 }
 
 /// The committed summary must count every run of the plan at each point (`n`).
-fn check_summary_counts(exp: &Experiment, plan: &[RunSpec], committed: &Path, report: &mut CheckReport) -> Result<()> {
+fn check_summary_counts(
+    exp: &Experiment,
+    plan: &[RunSpec],
+    committed: &Path,
+    report: &mut CheckReport,
+) -> Result<()> {
     let summary = read_summary(&committed.join("summary.json"))?;
     let mut want: Vec<(BTreeMap<String, serde_json::Value>, usize)> = Vec::new();
     for spec in plan {
@@ -292,7 +319,13 @@ fn check_summary_counts(exp: &Experiment, plan: &[RunSpec], committed: &Path, re
 }
 
 /// `runner check`: the config from `configs/`, fresh runs (or `fresh`), the comparison.
-pub fn run(committed: &Path, config: Option<&Path>, fresh: Option<&Path>, keep: Option<&Path>, exec: &ExecOptions) -> Result<CheckReport> {
+pub fn run(
+    committed: &Path,
+    config: Option<&Path>,
+    fresh: Option<&Path>,
+    keep: Option<&Path>,
+    exec: &ExecOptions,
+) -> Result<CheckReport> {
     let exp = Experiment::load(&config_path(committed, config)?)?;
     let plan = sweep::plan(&exp)?;
     let temp;
@@ -317,7 +350,13 @@ mod tests {
 
     #[test]
     fn timings_are_not_compared() {
-        for t in ["train_s", "img_per_s", "samples_per_s", "data_s", "latency_mean_ms"] {
+        for t in [
+            "train_s",
+            "img_per_s",
+            "samples_per_s",
+            "data_s",
+            "latency_mean_ms",
+        ] {
             assert!(is_timing(t), "{t}");
         }
         for m in ["top1", "train_loss", "params", "svm_rbf_top1", "best_top1"] {
@@ -333,6 +372,9 @@ mod tests {
         assert_eq!(tolerance_of("final_loss", &tol, false), 1e-4);
         assert_eq!(tolerance_of("best_top1", &tol, false), 0.02);
         assert_eq!(tolerance_of("top1", &tol, false), 0.0);
-        assert_eq!(tolerance_of("params", &BTreeMap::from([("params".to_string(), 9.0)]), false), 0.0);
+        assert_eq!(
+            tolerance_of("params", &BTreeMap::from([("params".to_string(), 9.0)]), false),
+            0.0
+        );
     }
 }

@@ -136,7 +136,9 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
         }
     }
     if duplicates > 0 {
-        tracing::warn!("{duplicates} run(s) have the same config as an earlier run of the plan (an --override collapsed a sweep axis): each config runs once");
+        tracing::warn!(
+            "{duplicates} run(s) have the same config as an earlier run of the plan (an --override collapsed a sweep axis): each config runs once"
+        );
     }
     if !stale.is_empty() {
         let count = stale.len();
@@ -170,7 +172,10 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
     for dir in [results.as_path(), runs_dir.as_path()] {
         let n = durable::clean_stale_temps(dir);
         if n > 0 {
-            tracing::info!("removed {n} temporary file(s) left in {} by a killed process", dir.display());
+            tracing::info!(
+                "removed {n} temporary file(s) left in {} by a killed process",
+                dir.display()
+            );
         }
     }
     if !opts.force {
@@ -214,7 +219,11 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
     let report_interrupted = AtomicUsize::new(0);
     // Pass 1 skips runs another process holds; pass 2 waits for them (and redoes any it left).
     for (pass, list) in [(1, todo), (2, Vec::new())] {
-        let list = if pass == 1 { list } else { std::mem::take(&mut *busy.lock().unwrap()) };
+        let list = if pass == 1 {
+            list
+        } else {
+            std::mem::take(&mut *busy.lock().unwrap())
+        };
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             for _ in 0..jobs.min(list.len()) {
@@ -280,7 +289,9 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
         match result {
             Ok(Some(_)) => report.ran.push(spec.id.clone()),
             Ok(None) => report.skipped.push(spec.id.clone()),
-            Err(e) => report.failed.push((spec.index, spec.id.clone(), format!("{e:#}"))),
+            Err(e) => report
+                .failed
+                .push((spec.index, spec.id.clone(), format!("{e:#}"))),
         }
     }
     Ok(report)
@@ -297,8 +308,10 @@ fn run_guarded(
 ) -> Result<RunRecord> {
     let started_at = now_rfc3339();
     let start = Instant::now();
-    let result = catch_unwind(AssertUnwindSafe(|| run_one(exp, spec, results, device, threads, progress)))
-        .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        run_one(exp, spec, results, device, threads, progress)
+    }))
+    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
     if let Err(e) = &result {
         let mut record = new_record(exp, spec, device, RunOutcome::default(), started_at, start);
         record.status = RunStatus::Failed;

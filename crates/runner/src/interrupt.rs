@@ -20,7 +20,10 @@ extern "C" fn on_sigint(_: libc::c_int) {
 pub fn install() {
     // SAFETY: installs a handler that only touches an atomic and calls _exit.
     unsafe {
-        libc::signal(libc::SIGINT, on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        libc::signal(
+            libc::SIGINT,
+            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
     }
     std::thread::spawn(|| {
         while HITS.load(Ordering::SeqCst) == 0 {

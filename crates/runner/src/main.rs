@@ -294,7 +294,11 @@ fn exec_options(results: PathBuf, exec: &ExecArgs) -> Result<ExecOptions> {
 
 /// Where the results are and how to make them again, once every run is done.
 fn reproduce_note(results: &Path, plots: &[PathBuf]) -> String {
-    let mut s = format!("results: {}/summary.json and {}/runs/", results.display(), results.display());
+    let mut s = format!(
+        "results: {}/summary.json and {}/runs/",
+        results.display(),
+        results.display()
+    );
     if let Some(first) = plots.first() {
         s += &format!("; plots: {}", first.display());
         if plots.len() > 1 {
@@ -367,7 +371,11 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(130));
             }
-            Ok(if summary_failed { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+            Ok(if summary_failed {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Plan { config, common, json } => {
             let exp = load(&config, &common.overrides)?;
@@ -386,7 +394,11 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let plan = sweep::plan(&exp)?;
             let s = summary::write(&exp, &plan, &results, true)?;
             eprintln!("{}", s.describe(&results));
-            Ok(if s.plot_error.is_some() { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS })
+            Ok(if s.plot_error.is_some() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Check(a) => {
             ensure_schema(&a.results)?;
@@ -400,9 +412,19 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 no_bars: a.no_bars,
             };
             let opts = exec_options(PathBuf::new(), &exec)?;
-            let report = check::run(&a.results, a.config.as_deref(), a.fresh.as_deref(), a.keep.as_deref(), &opts)?;
+            let report = check::run(
+                &a.results,
+                a.config.as_deref(),
+                a.fresh.as_deref(),
+                a.keep.as_deref(),
+                &opts,
+            )?;
             println!("{}", report.describe());
-            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Migrate { results } => {
             let r = migrate::migrate(&results)?;

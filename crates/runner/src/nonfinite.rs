@@ -146,8 +146,14 @@ mod tests {
             o: Some(f64::NAN),
         };
         let text = serde_json::to_string(&r).unwrap();
-        assert!(text.contains(r#""loss":"NaN""#) && text.contains(r#""up":"inf""#), "{text}");
-        assert!(text.contains(r#""down":"-inf""#) && text.contains(r#""top1":0.5"#), "{text}");
+        assert!(
+            text.contains(r#""loss":"NaN""#) && text.contains(r#""up":"inf""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""down":"-inf""#) && text.contains(r#""top1":0.5"#),
+            "{text}"
+        );
         let back: R = serde_json::from_str(&text).unwrap();
         assert!(back.m["loss"].is_nan() && back.e[0]["loss"].is_nan() && back.o.unwrap().is_nan());
         assert_eq!(back.m["up"], f64::INFINITY);

@@ -296,7 +296,11 @@ pub fn summarize(points: &[(BTreeMap<String, Value>, &RunRecord)]) -> Vec<Summar
         for (name, value) in record.outcome.summary_metrics() {
             group.1.entry(name).or_default().push(value);
         }
-        group.1.entry("wall_s".to_string()).or_default().push(record.wall_s);
+        group
+            .1
+            .entry("wall_s".to_string())
+            .or_default()
+            .push(record.wall_s);
         group.2 += usize::from(!record.provenance.is_current_code());
         group.3 += usize::from(record.provenance.git.dirty);
     }

@@ -82,13 +82,21 @@ pub fn collect(plan: &[RunSpec], results: &Path) -> Collected {
         .collect();
     prints.sort();
     prints.dedup();
-    let stale = c.records.iter().filter(|(_, r)| !r.provenance.is_current_code()).count();
+    let stale = c
+        .records
+        .iter()
+        .filter(|(_, r)| !r.provenance.is_current_code())
+        .count();
     let dirty = c.records.iter().filter(|(_, r)| r.provenance.git.dirty).count();
     if prints.len() > 1 {
         c.warnings.push(format!(
             "the records mix {} code fingerprints ({}): rerun with --force for results of one code version",
             prints.len(),
-            prints.iter().map(|p| if p.is_empty() { "none" } else { p }).collect::<Vec<_>>().join(", ")
+            prints
+                .iter()
+                .map(|p| if p.is_empty() { "none" } else { p })
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if stale > 0 {
@@ -105,8 +113,11 @@ pub fn collect(plan: &[RunSpec], results: &Path) -> Collected {
         ));
     }
     c.warnings.extend(failed);
-    c.warnings
-        .extend(unreadable.into_iter().map(|w| format!("record left out, it cannot be read: {w}")));
+    c.warnings.extend(
+        unreadable
+            .into_iter()
+            .map(|w| format!("record left out, it cannot be read: {w}")),
+    );
     c
 }
 

@@ -53,7 +53,10 @@ impl Drop for Tmpfs {
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < Duration::from_secs(120), "waited 2 minutes for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "waited 2 minutes for {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -70,13 +73,20 @@ fn names(dir: &Path) -> Vec<String> {
 #[test]
 fn kill_during_a_summary_write_leaves_the_old_summary_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "s.toml", &moons_config("s", 1, &[0, 1], &["sum", "star"], "loss = 0"));
+    let cfg = write(
+        dir.path(),
+        "s.toml",
+        &moons_config("s", 1, &[0, 1], &["sum", "star"], "loss = 0"),
+    );
     let results = dir.path().join("results/s");
     ok(&["run", cfg.to_str().unwrap(), "--index", "0"], dir.path());
     ok(&["summarize", results.to_str().unwrap()], dir.path());
     let before = std::fs::read_to_string(results.join("summary.json")).unwrap();
     for i in 1..4 {
-        ok(&["run", cfg.to_str().unwrap(), "--index", &i.to_string()], dir.path());
+        ok(
+            &["run", cfg.to_str().unwrap(), "--index", &i.to_string()],
+            dir.path(),
+        );
     }
     // The summary write pauses between its temporary file and the rename: kill it there.
     let mut child = runner()
@@ -86,16 +96,25 @@ fn kill_during_a_summary_write_leaves_the_old_summary_whole() {
         .spawn()
         .unwrap();
     wait_for("the summary's temporary file", || {
-        names(&results).iter().any(|n| n.starts_with(".tmp-") && n.ends_with("summary.json"))
+        names(&results)
+            .iter()
+            .any(|n| n.starts_with(".tmp-") && n.ends_with("summary.json"))
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(std::fs::read_to_string(results.join("summary.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(results.join("summary.json")).unwrap(),
+        before
+    );
     assert_eq!(run_files(&results).len(), 4);
 
     // The next write cleans the dead process's temporary file and completes the summary.
     ok(&["summarize", results.to_str().unwrap()], dir.path());
-    assert!(!names(&results).iter().any(|n| n.starts_with(".tmp-")), "{:?}", names(&results));
+    assert!(
+        !names(&results).iter().any(|n| n.starts_with(".tmp-")),
+        "{:?}",
+        names(&results)
+    );
     let summary = json(&results.join("summary.json"));
     assert_eq!(summary[0]["metrics"]["best_top1"]["n"], 2, "{summary}");
 }
@@ -126,7 +145,15 @@ fn two_sweeps_on_one_folder_run_each_run_once() {
     let done = |t: &str| {
         t.lines()
             .filter(|l| l.contains("]: done: "))
-            .map(|l| l.split(" [").next().unwrap().split("run ").last().unwrap().to_string())
+            .map(|l| {
+                l.split(" [")
+                    .next()
+                    .unwrap()
+                    .split("run ")
+                    .last()
+                    .unwrap()
+                    .to_string()
+            })
             .collect::<Vec<_>>()
     };
     let mut all = done(&ta);
@@ -146,12 +173,19 @@ fn two_sweeps_on_one_folder_run_each_run_once() {
 #[test]
 fn a_read_only_results_folder_is_named_and_left_intact() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "r.toml", &moons_config("r", 1, &[0, 1], &["star"], "loss = 0"));
+    let cfg = write(
+        dir.path(),
+        "r.toml",
+        &moons_config("r", 1, &[0, 1], &["star"], "loss = 0"),
+    );
     let mount = dir.path().join("mnt");
     let tmpfs = Tmpfs::mount(&mount, "size=16m");
     let results = mount.join("r");
     let r = results.to_str().unwrap();
-    ok(&["run", cfg.to_str().unwrap(), "--results", r, "--index", "0"], dir.path());
+    ok(
+        &["run", cfg.to_str().unwrap(), "--results", r, "--index", "0"],
+        dir.path(),
+    );
     let record = std::fs::read(&run_files(&results)[0]).unwrap();
     let made_read_only = match &tmpfs {
         Some(t) => {
@@ -168,7 +202,10 @@ fn a_read_only_results_folder_is_named_and_left_intact() {
         }
         None => false,
     };
-    assert!(made_read_only, "root without mount(8): cannot make a read-only folder here");
+    assert!(
+        made_read_only,
+        "root without mount(8): cannot make a read-only folder here"
+    );
     let o = run(&["run", cfg.to_str().unwrap(), "--results", r], dir.path());
     let out = text(&o);
     // Run 1 cannot be run (exit status 1: one failed run) and the summary cannot be written.
@@ -188,16 +225,30 @@ fn a_read_only_results_folder_is_named_and_left_intact() {
 #[test]
 fn a_full_disk_fails_the_run_by_name_and_keeps_the_finished_record() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "f.toml", &moons_config("f", 1, &[0], &["star"], "loss = 0"));
+    let cfg = write(
+        dir.path(),
+        "f.toml",
+        &moons_config("f", 1, &[0], &["star"], "loss = 0"),
+    );
     let mount = dir.path().join("mnt");
     let tmpfs = Tmpfs::mount(&mount, "size=2m");
     let results = mount.join("f");
     let r = results.to_str().unwrap();
-    ok(&["run", cfg.to_str().unwrap(), "--results", r, "--no-plots"], dir.path());
+    ok(
+        &["run", cfg.to_str().unwrap(), "--results", r, "--no-plots"],
+        dir.path(),
+    );
     let record = std::fs::read(&run_files(&results)[0]).unwrap();
     let mut rerun = runner();
     rerun
-        .args(["run", cfg.to_str().unwrap(), "--results", r, "--force", "--no-plots"])
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--results",
+            r,
+            "--force",
+            "--no-plots",
+        ])
         .current_dir(dir.path());
     if tmpfs.is_some() {
         // Fill the disk: what is left cannot hold a record.
@@ -212,8 +263,15 @@ fn a_full_disk_fails_the_run_by_name_and_keeps_the_finished_record() {
     let o = rerun.output().unwrap();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "one run failed:\n{out}");
-    assert!(out.contains("No space left on device") && out.contains("FAILED"), "{out}");
-    assert_eq!(std::fs::read(&run_files(&results)[0]).unwrap(), record, "the finished record survives");
+    assert!(
+        out.contains("No space left on device") && out.contains("FAILED"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(&run_files(&results)[0]).unwrap(),
+        record,
+        "the finished record survives"
+    );
     let temps: Vec<_> = names(&results.join("runs"))
         .into_iter()
         .filter(|n| n.starts_with(".tmp-"))
@@ -231,18 +289,33 @@ fn a_nan_loss_is_a_result_that_parses_and_is_not_redone() {
     let cfg = write(dir.path(), "n.toml", &body);
     let results = dir.path().join("results/n");
     let out = ok(&["run", cfg.to_str().unwrap()], dir.path());
-    let plan: serde_json::Value = serde_json::from_str(&ok(&["plan", cfg.to_str().unwrap(), "--json"], dir.path())).unwrap();
-    let path = &results.join("runs").join(format!("{}.json", plan[1]["id"].as_str().unwrap()));
+    let plan: serde_json::Value =
+        serde_json::from_str(&ok(&["plan", cfg.to_str().unwrap(), "--json"], dir.path())).unwrap();
+    let path = &results
+        .join("runs")
+        .join(format!("{}.json", plan[1]["id"].as_str().unwrap()));
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains("\"NaN\""), "non-finite values are explicit: {text}");
     let record = json(path);
     assert_eq!(record["status"], "stopped", "{out}");
-    assert!(record["outcome"]["stopped"].as_str().unwrap().contains("loss became"), "{record}");
+    assert!(
+        record["outcome"]["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("loss became"),
+        "{record}"
+    );
     // The run is in the summary, its NaN stated as such.
     let summary = json(&results.join("summary.json"));
-    assert_eq!(summary[1]["metrics"]["final_train_loss"]["mean"], "NaN", "{summary}");
+    assert_eq!(
+        summary[1]["metrics"]["final_train_loss"]["mean"], "NaN",
+        "{summary}"
+    );
     assert_eq!(summary[1]["metrics"]["wall_s"]["n"], 1, "{summary}");
-    assert!(summary[0]["metrics"]["final_train_loss"]["mean"].is_number(), "{summary}");
+    assert!(
+        summary[0]["metrics"]["final_train_loss"]["mean"].is_number(),
+        "{summary}"
+    );
     let again = ok(&["run", cfg.to_str().unwrap()], dir.path());
     assert!(again.contains("results:"), "{again}");
     assert_eq!(json(path)["started_at"], record["started_at"], "not redone");
@@ -251,7 +324,11 @@ fn a_nan_loss_is_a_result_that_parses_and_is_not_redone() {
 #[test]
 fn a_panicking_run_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "p.toml", &moons_config("p", 2, &[0, 1], &["sum", "star"], "loss = 0"));
+    let cfg = write(
+        dir.path(),
+        "p.toml",
+        &moons_config("p", 2, &[0, 1], &["sum", "star"], "loss = 0"),
+    );
     let results = dir.path().join("results/p");
     let o = runner()
         .args(["run", cfg.to_str().unwrap(), "--jobs", "2"])
@@ -323,20 +400,37 @@ fn a_run_killed_mid_epoch_resumes_from_its_checkpoint_bit_identical() {
         .current_dir(dir.path())
         .spawn()
         .unwrap();
-    wait_for("the fourth epoch's checkpoint", || ckpt.join("epoch_0004.safetensors").is_file());
+    wait_for("the fourth epoch's checkpoint", || {
+        ckpt.join("epoch_0004.safetensors").is_file()
+    });
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(run_files(&cut).is_empty(), "the kill came too late: the run had finished");
+    assert!(
+        run_files(&cut).is_empty(),
+        "the kill came too late: the run had finished"
+    );
 
-    let out = ok_with_env(&["run", cfg, "--results", "cut", "--no-plots"], dir.path(), "info");
+    let out = ok_with_env(
+        &["run", cfg, "--results", "cut", "--no-plots"],
+        dir.path(),
+        "info",
+    );
     assert!(out.contains("resuming from") && out.contains(".ckpt"), "{out}");
     let resumed = json(&run_files(&cut)[0]);
     assert_eq!(numbers(&resumed), numbers(&whole));
-    assert!(!ckpt.exists(), "checkpoints are removed once the record is written");
+    assert!(
+        !ckpt.exists(),
+        "checkpoints are removed once the record is written"
+    );
 }
 
 fn ok_with_env(args: &[&str], dir: &Path, log: &str) -> String {
-    let o = runner().args(args).env("RUNNER_LOG", log).current_dir(dir).output().unwrap();
+    let o = runner()
+        .args(args)
+        .env("RUNNER_LOG", log)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     text(&o)
 }

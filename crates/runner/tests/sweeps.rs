@@ -162,14 +162,20 @@ fn killed_sweep_resumes_and_runs_each_point_once() {
     let after = run_files(&results);
     assert_eq!(after.len(), 16, "{out}");
     // ... but never silently: it is named, and kept aside rather than overwritten.
-    assert!(out.contains(&pending[0]) && out.contains("cannot be used"), "{out}");
+    assert!(
+        out.contains(&pending[0]) && out.contains("cannot be used"),
+        "{out}"
+    );
     let aside: Vec<_> = std::fs::read_dir(results.join("runs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().contains(".json.unreadable-"))
         .collect();
     assert_eq!(aside.len(), 1, "{out}");
-    assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), "{\"schema\": 1, \"id\": ");
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        "{\"schema\": 1, \"id\": "
+    );
     for (path, started) in &before {
         assert_eq!(&json(path)["started_at"], started, "{} was rerun", path.display());
     }
@@ -230,7 +236,10 @@ check = { eval_loss = 1e-4 }
     let r = results.to_str().unwrap();
 
     let out = ok(&["check", r], dir.path());
-    assert!(out.contains("check passed: ") && out.contains("of 4 runs agree"), "{out}");
+    assert!(
+        out.contains("check passed: ") && out.contains("of 4 runs agree"),
+        "{out}"
+    );
     assert!(out.contains("4 compared exactly"), "{out}");
 
     // A code change that keeps every run id: the star computed as a sum (test-only fault).
@@ -243,11 +252,17 @@ check = { eval_loss = 1e-4 }
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "sabotaged check must fail:\n{out}");
     assert!(out.contains("check FAILED") && out.contains("mode=star"), "{out}");
-    assert!(!out.contains("run 0 (mode=sum"), "the sum runs are unchanged:\n{out}");
+    assert!(
+        !out.contains("run 0 (mode=sum"),
+        "the sum runs are unchanged:\n{out}"
+    );
 
     // --fresh compares with runs made elsewhere: a copy with one value changed fails.
     let fresh = dir.path().join("fresh");
-    ok(&["run", cfg.to_str().unwrap(), "--results", fresh.to_str().unwrap()], dir.path());
+    ok(
+        &["run", cfg.to_str().unwrap(), "--results", fresh.to_str().unwrap()],
+        dir.path(),
+    );
     let one = run_files(&fresh).remove(0);
     let mut rec = json(&one);
     let v = rec["outcome"]["best"]["top1"].as_f64().unwrap();
@@ -256,13 +271,20 @@ check = { eval_loss = 1e-4 }
     let o = run(&["check", r, "--fresh", fresh.to_str().unwrap()], dir.path());
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("best.top1") && out.contains("1 difference(s)"), "{out}");
+    assert!(
+        out.contains("best.top1") && out.contains("1 difference(s)"),
+        "{out}"
+    );
 
     // A committed folder missing a run fails, naming it.
     std::fs::remove_file(run_files(&results).remove(0)).unwrap();
     let o = run(&["check", r, "--fresh", fresh.to_str().unwrap()], dir.path());
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("committed record") && text(&o).contains("missing"), "{}", text(&o));
+    assert!(
+        text(&o).contains("committed record") && text(&o).contains("missing"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Each sabotage of the code path, none of which changes a run id, fails the checks CI runs on
@@ -285,12 +307,18 @@ fn ci_regression_checks_catch_each_sabotage() {
     names.sort();
     assert_eq!(names, ["ci_regression", "ci_regression_image"]);
     for name in &names {
-        ok(&["run", &format!("configs/{name}.toml"), "--no-plots"], dir.path());
+        ok(
+            &["run", &format!("configs/{name}.toml"), "--no-plots"],
+            dir.path(),
+        );
         let out = ok(&["check", &format!("results/{name}")], dir.path());
         assert!(out.contains("check passed"), "{name}: {out}");
     }
     let image = json(&run_files(&dir.path().join("results/ci_regression_image"))[0]);
-    assert!(image["config"]["train"]["warmup_epochs"].as_u64().unwrap() > 0, "warm-up must be on to be switched off");
+    assert!(
+        image["config"]["train"]["warmup_epochs"].as_u64().unwrap() > 0,
+        "warm-up must be on to be switched off"
+    );
     for (fault, folders) in [
         ("star_to_sum", &names[..]),
         ("init_scale", &names[..]),
@@ -305,7 +333,11 @@ fn ci_regression_checks_catch_each_sabotage() {
                 .output()
                 .unwrap();
             let out = text(&o);
-            assert_eq!(o.status.code(), Some(1), "{fault} must fail the check of {name}:\n{out}");
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{fault} must fail the check of {name}:\n{out}"
+            );
             assert!(out.contains("check FAILED"), "{fault}, {name}: {out}");
         }
     }
@@ -340,18 +372,27 @@ fn stale_records_are_rerun_or_kept_marked() {
     std::fs::write(&files[1], serde_json::to_string(&dirty).unwrap()).unwrap();
 
     let out = ok(&["summarize", results.to_str().unwrap()], dir.path());
-    assert!(out.contains("mix 2 code fingerprints") && out.contains("00000000deadbeef"), "{out}");
+    assert!(
+        out.contains("mix 2 code fingerprints") && out.contains("00000000deadbeef"),
+        "{out}"
+    );
     assert!(out.contains("uncommitted changes"), "{out}");
 
     let out = ok(&["run", cfg, "--reuse-stale"], dir.path());
-    assert!(out.contains("1 run(s) are stale") && out.contains("--reuse-stale"), "{out}");
+    assert!(
+        out.contains("1 run(s) are stale") && out.contains("--reuse-stale"),
+        "{out}"
+    );
     assert_eq!(json(&files[0])["started_at"], first["started_at"], "kept");
     let summary = json(&results.join("summary.json"));
     assert_eq!(summary[0]["stale_runs"], 1, "{summary}");
     assert_eq!(summary[0]["dirty_runs"], 1, "{summary}");
 
     let out = ok(&["run", cfg], dir.path());
-    assert!(out.contains("1 run(s) are stale") && out.contains("rerunning"), "{out}");
+    assert!(
+        out.contains("1 run(s) are stale") && out.contains("rerunning"),
+        "{out}"
+    );
     let redone = json(&files[0]);
     assert_eq!(redone["code_fingerprint"].as_str(), Some(fingerprint.as_str()));
     assert_ne!(redone["started_at"], first["started_at"]);

@@ -227,7 +227,11 @@ pub fn latest_checkpoint(dir: &std::path::Path) -> Option<std::path::PathBuf> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
-            let n: usize = name.strip_prefix("epoch_")?.strip_suffix(".safetensors")?.parse().ok()?;
+            let n: usize = name
+                .strip_prefix("epoch_")?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()?;
             Some((n, e.path()))
         })
         .max_by_key(|(n, _)| *n)

@@ -162,7 +162,11 @@ impl RunKind for Train {
 
 /// Range checks of each section, and the model's fit to the data as far as it is known without
 /// reading the files (channels, classes and image size of the standard sets).
-pub fn validate_sections(model: &ModelConfig, data: &DataSpec, train: &TrainConfig) -> Result<(), FieldError> {
+pub fn validate_sections(
+    model: &ModelConfig,
+    data: &DataSpec,
+    train: &TrainConfig,
+) -> Result<(), FieldError> {
     train
         .validate()
         .map_err(|e| FieldError::from_message("train", e))?;
@@ -192,7 +196,10 @@ pub fn validate_sections(model: &ModelConfig, data: &DataSpec, train: &TrainConf
         return Err(FieldError::new(
             "model",
             Some("patch"),
-            format!("`patch` = {} is larger than the {side} px images of [data]", c.patch),
+            format!(
+                "`patch` = {} is larger than the {side} px images of [data]",
+                c.patch
+            ),
         ));
     }
     if let Some((channels, classes, _)) = native {
@@ -233,7 +240,9 @@ pub fn outcome(
         Ok(r) => (r, None),
         // A loss that became NaN or infinite is a result (the run diverged), even in epoch 0;
         // the Trainer says so in its message (any other stop before an epoch is a failure).
-        Err(e) if !e.record.epochs.is_empty() || e.message.contains("loss became") => (*e.record, Some(e.message)),
+        Err(e) if !e.record.epochs.is_empty() || e.message.contains("loss became") => {
+            (*e.record, Some(e.message))
+        }
         Err(e) => bail!("training failed before the first epoch ended: {}", e.message),
     };
     let epochs: Vec<BTreeMap<String, f64>> = record

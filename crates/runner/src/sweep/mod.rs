@@ -165,8 +165,15 @@ fn resolve(
 }
 
 /// A value out of range in run `index`: at the sweep axis that set the field, else at the field.
-fn invalid(exp: &Experiment, point: &BTreeMap<String, Value>, index: usize, e: &crate::validate::FieldError) -> anyhow::Error {
-    let field: Vec<&str> = std::iter::once(e.section.as_str()).chain(e.field.as_deref()).collect();
+fn invalid(
+    exp: &Experiment,
+    point: &BTreeMap<String, Value>,
+    index: usize,
+    e: &crate::validate::FieldError,
+) -> anyhow::Error {
+    let field: Vec<&str> = std::iter::once(e.section.as_str())
+        .chain(e.field.as_deref())
+        .collect();
     let span = exp
         .axes
         .iter()
