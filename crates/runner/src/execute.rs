@@ -70,7 +70,7 @@ pub struct ExecReport {
 pub fn save_config(exp: &Experiment, results: &Path) -> Result<()> {
     let config = results.join("config.toml");
     // Unchanged files are left alone (a finished, read-only folder still reports).
-    if std::fs::read_to_string(&config).ok().as_deref() != Some(exp.source.text) {
+    if std::fs::read_to_string(&config).ok().as_deref() != Some(exp.source.text.as_str()) {
         results::write_atomic(&config, exp.source.text.as_bytes())?;
     }
     let overrides = results.join("overrides.json");

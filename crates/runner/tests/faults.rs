@@ -76,7 +76,7 @@ fn kill_during_a_summary_write_leaves_the_old_summary_whole() {
     let cfg = write(
         dir.path(),
         "s.toml",
-        &moons_config("s", 1, &[0, 1], &["sum", "star"], "loss = 0"),
+        &moons_config("s", 1, &[0, 1], &["sum", "star"], "eval_loss = 0"),
     );
     let results = dir.path().join("results/s");
     ok(&["run", cfg.to_str().unwrap(), "--index", "0"], dir.path());
@@ -116,7 +116,7 @@ fn kill_during_a_summary_write_leaves_the_old_summary_whole() {
         names(&results)
     );
     let summary = json(&results.join("summary.json"));
-    assert_eq!(summary[0]["metrics"]["best_top1"]["n"], 2, "{summary}");
+    assert_eq!(summary[0]["metrics"]["best_eval_top1"]["n"], 2, "{summary}");
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn two_sweeps_on_one_folder_run_each_run_once() {
     let cfg = write(
         dir.path(),
         "c.toml",
-        &moons_config("c", 3, &[0, 1, 2, 3], &["sum", "star"], "loss = 0"),
+        &moons_config("c", 3, &[0, 1, 2, 3], &["sum", "star"], "eval_loss = 0"),
     );
     let spawn = || {
         runner()
@@ -166,7 +166,7 @@ fn two_sweeps_on_one_folder_run_each_run_once() {
     assert_eq!(run_files(&results).len(), 8);
     let summary = json(&results.join("summary.json"));
     for entry in summary.as_array().unwrap() {
-        assert_eq!(entry["metrics"]["best_top1"]["n"], 4, "{summary}");
+        assert_eq!(entry["metrics"]["best_eval_top1"]["n"], 4, "{summary}");
     }
 }
 
@@ -176,7 +176,7 @@ fn a_read_only_results_folder_is_named_and_left_intact() {
     let cfg = write(
         dir.path(),
         "r.toml",
-        &moons_config("r", 1, &[0, 1], &["star"], "loss = 0"),
+        &moons_config("r", 1, &[0, 1], &["star"], "eval_loss = 0"),
     );
     let mount = dir.path().join("mnt");
     let tmpfs = Tmpfs::mount(&mount, "size=16m");
@@ -228,7 +228,7 @@ fn a_full_disk_fails_the_run_by_name_and_keeps_the_finished_record() {
     let cfg = write(
         dir.path(),
         "f.toml",
-        &moons_config("f", 1, &[0], &["star"], "loss = 0"),
+        &moons_config("f", 1, &[0], &["star"], "eval_loss = 0"),
     );
     let mount = dir.path().join("mnt");
     let tmpfs = Tmpfs::mount(&mount, "size=2m");
@@ -283,7 +283,7 @@ fn a_full_disk_fails_the_run_by_name_and_keeps_the_finished_record() {
 fn a_nan_loss_is_a_result_that_parses_and_is_not_redone() {
     let dir = tempfile::tempdir().unwrap();
     // Run 1 diverges at once (lr 1e30), run 0 beside it trains.
-    let body = moons_config("n", 3, &[0], &["star"], "loss = 0")
+    let body = moons_config("n", 3, &[0], &["star"], "eval_loss = 0")
         .replace("threads = 1", "threads = 1\ngrad_clip = 1e30")
         .replace("[sweep]\n", "[sweep]\n\"train.lr\" = [0.1, 1e30]\n");
     let cfg = write(dir.path(), "n.toml", &body);
@@ -327,7 +327,7 @@ fn a_panicking_run_fails_alone() {
     let cfg = write(
         dir.path(),
         "p.toml",
-        &moons_config("p", 2, &[0, 1], &["sum", "star"], "loss = 0"),
+        &moons_config("p", 2, &[0, 1], &["sum", "star"], "eval_loss = 0"),
     );
     let results = dir.path().join("results/p");
     let o = runner()
@@ -347,8 +347,8 @@ fn a_panicking_run_fails_alone() {
     assert!(failed[0]["error"].as_str().unwrap().contains("injected panic"));
     // The summary and plots went on, without the failed run.
     let summary = json(&results.join("summary.json"));
-    assert_eq!(summary[0]["metrics"]["best_top1"]["n"], 1, "{summary}");
-    assert_eq!(summary[1]["metrics"]["best_top1"]["n"], 2, "{summary}");
+    assert_eq!(summary[0]["metrics"]["best_eval_top1"]["n"], 1, "{summary}");
+    assert_eq!(summary[1]["metrics"]["best_eval_top1"]["n"], 2, "{summary}");
     assert!(results.join("curves.png").is_file());
 
     // The next run redoes only the failed one.
@@ -384,7 +384,7 @@ fn numbers(record: &serde_json::Value) -> serde_json::Value {
 #[test]
 fn a_run_killed_mid_epoch_resumes_from_its_checkpoint_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
-    let body = moons_config("k", 40, &[0], &["star"], "loss = 0")
+    let body = moons_config("k", 40, &[0], &["star"], "eval_loss = 0")
         .replace("[train]\n", "[train]\ncheckpoint_every = 2\n")
         .replace("[model]\n", "[data]\nmoons_samples = 1000\n\n[model]\n");
     let cfg = write(dir.path(), "k.toml", &body);

@@ -265,14 +265,14 @@ check = { eval_loss = 1e-4 }
     );
     let one = run_files(&fresh).remove(0);
     let mut rec = json(&one);
-    let v = rec["outcome"]["best"]["top1"].as_f64().unwrap();
-    rec["outcome"]["best"]["top1"] = serde_json::json!(v - 0.01);
+    let v = rec["outcome"]["best"]["eval_top1"].as_f64().unwrap();
+    rec["outcome"]["best"]["eval_top1"] = serde_json::json!(v - 0.01);
     std::fs::write(&one, serde_json::to_string(&rec).unwrap()).unwrap();
     let o = run(&["check", r, "--fresh", fresh.to_str().unwrap()], dir.path());
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains("best.top1") && out.contains("1 difference(s)"),
+        out.contains("best.eval_top1") && out.contains("1 difference(s)"),
         "{out}"
     );
 
@@ -351,7 +351,7 @@ fn stale_records_are_rerun_or_kept_marked() {
     let cfg = write(
         dir.path(),
         "st.toml",
-        &moons_config("st", 1, &[0, 1], &["star"], "loss = 1e-4"),
+        &moons_config("st", 1, &[0, 1], &["star"], "eval_loss = 1e-4"),
     );
     let cfg = cfg.to_str().unwrap();
     let results = dir.path().join("results/st");
@@ -397,7 +397,7 @@ fn stale_records_are_rerun_or_kept_marked() {
     assert_eq!(redone["code_fingerprint"].as_str(), Some(fingerprint.as_str()));
     assert_ne!(redone["started_at"], first["started_at"]);
     // Same code, same numbers.
-    for m in ["loss", "top1", "train_loss", "train_top1"] {
+    for m in ["eval_loss", "eval_top1", "train_loss", "train_top1"] {
         assert_eq!(redone["outcome"]["best"][m], first["outcome"]["best"][m], "{m}");
     }
     assert!(json(&results.join("summary.json"))[0].get("stale_runs").is_none());
@@ -410,7 +410,7 @@ fn overrides_need_their_own_folder_and_duplicates_run_once() {
     let cfg = write(
         dir.path(),
         "o.toml",
-        &moons_config("o", 1, &[0], &["sum", "star"], "loss = 1e-4"),
+        &moons_config("o", 1, &[0], &["sum", "star"], "eval_loss = 1e-4"),
     );
     let cfg = cfg.to_str().unwrap();
     let o = run(&["run", cfg, "--override", "model.mode=star"], dir.path());

@@ -58,7 +58,7 @@ fn a_model_that_does_not_fit_the_data_is_caught() {
 #[test]
 fn a_negative_check_tolerance_is_caught() {
     let err = plan_error(&format!(
-        "{HEAD}[model]\nin_chans = 1\nnum_classes = 10\n\n[output]\ncheck = {{ top1 = -0.1 }}\n"
+        "{HEAD}[model]\nin_chans = 1\nnum_classes = 10\n\n[output]\ncheck = {{ test_top1 = -0.1 }}\n"
     ));
     assert!(
         err.contains("v.toml:10:1:") && err.contains("must be a number >= 0"),
@@ -72,7 +72,7 @@ fn zero_threads_is_refused() {
     let cfg = write(
         dir.path(),
         "m.toml",
-        &moons_config("m", 1, &[0], &["sum"], "loss = 0"),
+        &moons_config("m", 1, &[0], &["sum"], "eval_loss = 0"),
     );
     let o = run(&["run", cfg.to_str().unwrap(), "--threads", "0"], dir.path());
     assert_eq!(o.status.code(), Some(101));

@@ -82,9 +82,11 @@ pub struct RunContext<'a> {
     pub checkpoints: std::path::PathBuf,
 }
 
-    /// Checks the values of one resolved run config (ranges, and that the model fits the data),
-    /// before any run starts; the error names the section and field.
-    fn validate(&self, config: &Value) -> Result<(), crate::validate::FieldError>;
+/// A kind of run: the typed sections it reads and what executing one does.
+pub trait RunKind: Sync {
+    /// All the kind's sections in one struct (`model`, `data`, `train`, ...), each field named
+    /// after its section; its `Default` is what `runner config --defaults` prints.
+    type Sections: Serialize + DeserializeOwned + Default;
 
     /// Sections this kind reads besides `[experiment]`, `[sweep]` and `[output]`.
     const SECTIONS: &'static [&'static str];

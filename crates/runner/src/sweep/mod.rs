@@ -179,7 +179,7 @@ fn invalid(
         .iter()
         .find(|a| a.path.iter().map(String::as_str).eq(field.iter().copied()) && point.contains_key(&a.key))
         .map(|a| a.span.clone())
-        .or_else(|| crate::validate::key_span(exp.source.text, &field));
+        .or_else(|| crate::validate::key_span(&exp.source.text, &field));
     let label = point
         .iter()
         .map(|(k, v)| format!("{k}={}", short(v)))
