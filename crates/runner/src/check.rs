@@ -125,6 +125,9 @@ impl CheckReport {
     }
 }
 
+/// Metric name -> value (one epoch, `final`, `best` or `other`).
+type Metrics = BTreeMap<String, f64>;
+
 /// Whether a metric measures time (never compared).
 fn is_timing(name: &str) -> bool {
     name.ends_with("_s") || name.contains("per_s") || name.ends_with("_ms") || name.starts_with("latency")
@@ -238,7 +241,7 @@ fn compare_records(
             0.0,
         );
     }
-    let mut maps: Vec<(String, &BTreeMap<String, f64>, &BTreeMap<String, f64>)> = a
+    let mut maps: Vec<(String, &Metrics, &Metrics)> = a
         .epochs
         .iter()
         .zip(&b.epochs)

@@ -283,7 +283,9 @@ pub type Point = BTreeMap<String, Value>;
 
 /// Groups records by their point without seeds (in plan order) and averages each metric.
 pub fn summarize(points: &[(BTreeMap<String, Value>, &RunRecord)]) -> Vec<SummaryEntry> {
-    let mut groups: Vec<(Point, BTreeMap<String, Vec<f64>>, usize, usize)> = Vec::new();
+    // (point, values per metric, stale runs, dirty runs)
+    type Group = (Point, BTreeMap<String, Vec<f64>>, usize, usize);
+    let mut groups: Vec<Group> = Vec::new();
     for (point, record) in points {
         let pos = match groups.iter().position(|(p, ..)| p == point) {
             Some(i) => i,

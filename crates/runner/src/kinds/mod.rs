@@ -181,21 +181,6 @@ pub fn check_typed<T: DeserializeOwned>(value: Spanned<DeValue<'_>>) -> Result<(
     T::deserialize(ValueDeserializer::from(value)).map(|_| ())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kind_names_round_trip_and_unknown_ones_list_the_choices() {
-        for k in KindName::ALL {
-            assert_eq!(k.as_str().parse::<KindName>(), Ok(k));
-            assert_eq!(serde_json::to_value(k).unwrap(), Value::String(k.as_str().into()));
-        }
-        let e = "trian".parse::<KindName>().unwrap_err();
-        assert!(e.contains("`trian`") && e.contains("`implicit_dim`"), "{e}");
-    }
-}
-
 /// Checkpoints of a training run: with `train.checkpoint_every` set, they go to
 /// `runs/<id>.ckpt/` (`epoch_NNNN.safetensors`, and `last.safetensors` at the end), and a run
 /// that finds some there (it was killed) resumes from the newest. The runner removes the folder
@@ -238,4 +223,19 @@ pub fn latest_checkpoint(dir: &std::path::Path) -> Option<std::path::PathBuf> {
         })
         .max_by_key(|(n, _)| *n)
         .map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_round_trip_and_unknown_ones_list_the_choices() {
+        for k in KindName::ALL {
+            assert_eq!(k.as_str().parse::<KindName>(), Ok(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), Value::String(k.as_str().into()));
+        }
+        let e = "trian".parse::<KindName>().unwrap_err();
+        assert!(e.contains("`trian`") && e.contains("`implicit_dim`"), "{e}");
+    }
 }
