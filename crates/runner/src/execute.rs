@@ -1,19 +1,25 @@
-//! Running a plan: skip what is done, run the rest (`--jobs` at a time), write each record
-//! atomically, then the summary and plots.
+//! Running a plan: classify each run's record (done, stale, failed, unreadable, missing), run
+//! what is to do (`--jobs` at a time, one lock per run), write each record atomically.
+//!
+//! A run that panics or errors is caught here and recorded as `failed` with its message; the
+//! other runs, the summary and the plots go on. Two processes on one folder never run the same
+//! run: each takes the run's lock first, re-reads the record, and waits (saying so) for runs
+//! another process holds.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use training::device::DeviceChoice;
 
 use crate::config::Experiment;
-use crate::kinds::{self, RunContext};
-use crate::progress::{Progress, use_bars};
-use crate::provenance::{Provenance, now_rfc3339};
-use crate::results::{self, RunRecord, RunStatus, SCHEMA};
+use crate::kinds::{self, RunContext, RunOutcome};
+use crate::progress::{Progress, RunProgress, use_bars};
+use crate::provenance::{CODE_FINGERPRINT, Provenance, now_rfc3339};
+use crate::results::{self, Found, RunRecord, RunStatus, SCHEMA};
 use crate::sweep::RunSpec;
 
 /// How to run (none of it changes a run's result, so none of it is part of the run id).
@@ -22,6 +28,8 @@ pub struct ExecOptions {
     pub results_dir: PathBuf,
     /// Rerun runs whose records exist.
     pub force: bool,
+    /// Keep records made by other code (another fingerprint) instead of rerunning them.
+    pub reuse_stale: bool,
     /// Runs at a time.
     pub jobs: usize,
     pub device: DeviceChoice,
@@ -36,6 +44,7 @@ impl ExecOptions {
         ExecOptions {
             results_dir,
             force: false,
+            reuse_stale: false,
             jobs: 1,
             device: DeviceChoice::Auto,
             threads: None,
@@ -44,22 +53,36 @@ impl ExecOptions {
     }
 }
 
-/// What happened to each run of a plan.
+/// What happened to each run of a plan (by id).
 #[derive(Debug, Default)]
 pub struct ExecReport {
     pub ran: Vec<String>,
     pub skipped: Vec<String>,
-    pub failed: Vec<(String, String)>,
+    /// Records of other code kept because of `--reuse-stale`.
+    pub stale_kept: Vec<String>,
+    /// (index, id, message).
+    pub failed: Vec<(usize, String, String)>,
+    /// Runs not started because of Ctrl-C.
+    pub not_started: usize,
 }
 
-/// Records the config next to the results: `check` and `summarize` re-read it from there.
+/// Records the config next to the results: `summarize` re-reads it from there.
 pub fn save_config(exp: &Experiment, results: &Path) -> Result<()> {
-    results::write_atomic(&results.join("config.toml"), exp.source.text.as_bytes())?;
+    let config = results.join("config.toml");
+    // Unchanged files are left alone (a finished, read-only folder still reports).
+    if std::fs::read_to_string(&config).ok().as_deref() != Some(exp.source.text.as_str()) {
+        results::write_atomic(&config, exp.source.text.as_bytes())?;
+    }
     let overrides = results.join("overrides.json");
     if exp.overrides.is_empty() {
+        if !overrides.exists() {
+            return Ok(());
+        }
         // Slurm tasks save concurrently: another may have removed it already.
         match std::fs::remove_file(&overrides) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing {}", overrides.display()));
+            }
             _ => {}
         }
     } else {
@@ -69,31 +92,101 @@ pub fn save_config(exp: &Experiment, results: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The runs of `runs` that are to do, after saying (by name) what is stale, failed or unreadable.
+fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) -> Result<Vec<&'a RunSpec>> {
+    let results = &opts.results_dir;
+    let mut todo = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let (mut stale, mut failed_before, mut duplicates) = (Vec::new(), 0, 0);
+    for spec in runs {
+        // An --override that collapses an axis makes runs with one id: run it once.
+        if !seen.insert(spec.id.as_str()) {
+            duplicates += 1;
+            continue;
+        }
+        if opts.force {
+            todo.push(spec);
+            continue;
+        }
+        match results::find(results, spec) {
+            Found::Done(_) => report.skipped.push(spec.id.clone()),
+            Found::Stale(r) if opts.reuse_stale => {
+                report.stale_kept.push(spec.id.clone());
+                stale.push(r.provenance.code_fingerprint.clone());
+            }
+            Found::Stale(r) => {
+                stale.push(r.provenance.code_fingerprint.clone());
+                todo.push(spec);
+            }
+            Found::Failed(_) => {
+                failed_before += 1;
+                todo.push(spec);
+            }
+            Found::Unreadable(why) | Found::Mismatch(why) => {
+                let kept = results::set_aside(results, &spec.id)?;
+                tracing::warn!(
+                    "run {} ({}): its record cannot be used ({why}); kept as {} and rerunning it",
+                    spec.index,
+                    spec.id,
+                    kept.display()
+                );
+                todo.push(spec);
+            }
+            Found::Missing => todo.push(spec),
+        }
+    }
+    if duplicates > 0 {
+        tracing::warn!(
+            "{duplicates} run(s) have the same config as an earlier run of the plan (an --override collapsed a sweep axis): each config runs once"
+        );
+    }
+    if !stale.is_empty() {
+        let count = stale.len();
+        stale.sort();
+        stale.dedup();
+        let from: Vec<&str> = stale
+            .iter()
+            .map(|f| if f.is_empty() { "none recorded" } else { f })
+            .collect();
+        let action = if opts.reuse_stale {
+            "kept because of --reuse-stale (marked in the summary)"
+        } else {
+            "rerunning them (--reuse-stale keeps them)"
+        };
+        tracing::warn!(
+            "{count} run(s) are stale: recorded by other code (fingerprint {}; this build is {CODE_FINGERPRINT}); {action}",
+            from.join(", ")
+        );
+    }
+    if failed_before > 0 {
+        tracing::warn!("{failed_before} run(s) failed before: rerunning them");
+    }
+    Ok(todo)
+}
+
 /// Runs `runs` (a plan, or a slice of one) into `opts.results_dir`.
 pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result<ExecReport> {
     let results = &opts.results_dir;
-    std::fs::create_dir_all(results::runs_dir(results))
-        .with_context(|| format!("creating {}", results::runs_dir(results).display()))?;
+    let runs_dir = results::runs_dir(results);
+    std::fs::create_dir_all(&runs_dir).with_context(|| format!("creating {}", runs_dir.display()))?;
+    for dir in [results.as_path(), runs_dir.as_path()] {
+        let n = durable::clean_stale_temps(dir);
+        if n > 0 {
+            tracing::info!(
+                "removed {n} temporary file(s) left in {} by a killed process",
+                dir.display()
+            );
+        }
+    }
     if !opts.force {
         results::ensure_schema(results)?;
     }
     save_config(exp, results)?;
 
     let mut report = ExecReport::default();
-    let mut todo = Vec::new();
-    for spec in runs {
-        if !opts.force && results::load_complete(results, spec).is_some() {
-            report.skipped.push(spec.id.clone());
-        } else {
-            todo.push(spec);
-        }
-    }
+    let todo = triage(runs, opts, &mut report)?;
     if todo.is_empty() {
-        tracing::info!(
-            "{}: all {} runs already done (use --force to rerun)",
-            exp.experiment.name,
-            runs.len()
-        );
+        tracing::info!("{}: all {} runs already done", exp.experiment.name, runs.len());
         return Ok(report);
     }
 
@@ -114,69 +207,143 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
         "{}: {} runs to do, {} already done; {} at a time on {} with {} threads each; results in {}",
         exp.experiment.name,
         todo.len(),
-        report.skipped.len(),
+        report.skipped.len() + report.stale_kept.len(),
         jobs,
         training::device::describe(device),
         threads,
         results.display()
     );
-    let progress = Progress::new(runs.len(), report.skipped.len(), opts.bars);
-    let next = AtomicUsize::new(0);
+    let progress = Progress::new(runs.len(), runs.len() - todo.len(), opts.bars);
     let outcomes = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(spec) = todo.get(i) else { break };
-                    let run = progress.start_run(spec.index, &spec.label(exp));
-                    let result = run_one(exp, spec, results, device, threads, &run);
-                    let line = match &result {
-                        Ok(r) if r.status == RunStatus::Stopped => {
-                            format!("stopped: {}", r.outcome.stopped.as_deref().unwrap_or(""))
+    let busy = Mutex::new(Vec::new());
+    let report_interrupted = AtomicUsize::new(0);
+    // Pass 1 skips runs another process holds; pass 2 waits for them (and redoes any it left).
+    for (pass, list) in [(1, todo), (2, Vec::new())] {
+        let list = if pass == 1 {
+            list
+        } else {
+            std::mem::take(&mut *busy.lock().unwrap())
+        };
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.min(list.len()) {
+                scope.spawn(|| {
+                    while let Some(spec) = list.get(next.fetch_add(1, Ordering::SeqCst)).copied() {
+                        let lock_path = results::run_lock_path(results, &spec.id);
+                        let lock = if pass == 1 {
+                            durable::Lock::try_acquire(&lock_path)
+                        } else {
+                            let pid = durable::holder(&lock_path).map_or("?".into(), |p| p.to_string());
+                            tracing::info!(
+                                "run {} is being run by another process (pid {pid}); waiting for it",
+                                spec.index
+                            );
+                            durable::Lock::acquire(&lock_path).map(Some)
+                        };
+                        let lock = match lock {
+                            Ok(Some(l)) => l,
+                            Ok(None) => {
+                                busy.lock().unwrap().push(spec);
+                                continue;
+                            }
+                            Err(e) => {
+                                outcomes.lock().unwrap().push((spec, Err(e)));
+                                continue;
+                            }
+                        };
+                        if crate::interrupt::requested() {
+                            outcomes.lock().unwrap().push((spec, Ok(None)));
+                            report_interrupted.fetch_add(1, Ordering::SeqCst);
+                            continue;
                         }
-                        Ok(r) => format!("done: {}", headline(r)),
-                        Err(e) => format!("FAILED: {e:#}"),
-                    };
-                    progress.finish_run(run, &line);
-                    outcomes
-                        .lock()
-                        .unwrap()
-                        .push((spec.id.clone(), result.map(|_| ())));
-                }
-            });
-        }
-    });
+                        // Another process may have finished it since the triage.
+                        if !opts.force
+                            && let Some(r) = results::find(results, spec).result()
+                            && (r.provenance.is_current_code() || opts.reuse_stale)
+                        {
+                            outcomes.lock().unwrap().push((spec, Ok(None)));
+                            continue;
+                        }
+                        let run = progress.start_run(spec.index, &spec.label(exp));
+                        let result = run_guarded(exp, spec, results, device, threads, &run);
+                        let line = match &result {
+                            Ok(r) if r.status == RunStatus::Stopped => {
+                                format!("stopped: {}", r.outcome.stopped.as_deref().unwrap_or(""))
+                            }
+                            Ok(r) => format!("done: {}", headline(r)),
+                            Err(e) => format!("FAILED: {}", first_line(&format!("{e:#}"))),
+                        };
+                        progress.finish_run(run, &line);
+                        if result.is_ok() {
+                            lock.release_and_remove();
+                        }
+                        outcomes.lock().unwrap().push((spec, result.map(Some)));
+                    }
+                });
+            }
+        });
+    }
     progress.finish();
-    for (id, result) in outcomes.into_inner().unwrap() {
+    report.not_started = report_interrupted.into_inner();
+    for (spec, result) in outcomes.into_inner().unwrap() {
         match result {
-            Ok(()) => report.ran.push(id),
-            Err(e) => report.failed.push((id, format!("{e:#}"))),
+            Ok(Some(_)) => report.ran.push(spec.id.clone()),
+            Ok(None) => report.skipped.push(spec.id.clone()),
+            Err(e) => report
+                .failed
+                .push((spec.index, spec.id.clone(), format!("{e:#}"))),
         }
     }
     Ok(report)
 }
 
-/// Executes one run and writes its record.
-pub fn run_one(
+/// [`run_one`] with panics caught; a failed run leaves a `failed` record with its message.
+fn run_guarded(
     exp: &Experiment,
     spec: &RunSpec,
     results: &Path,
     device: tch::Device,
     threads: usize,
-    progress: &crate::progress::RunProgress,
+    progress: &RunProgress,
 ) -> Result<RunRecord> {
     let started_at = now_rfc3339();
     let start = Instant::now();
-    let kind = kinds::kind(exp.experiment.kind);
-    let ctx = RunContext {
-        device,
-        threads,
-        progress,
-        artifacts: results::runs_dir(results).join(&spec.id),
-    };
-    let outcome = kind.execute(&spec.config, &ctx)?;
-    let record = RunRecord {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        run_one(exp, spec, results, device, threads, progress)
+    }))
+    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
+    if let Err(e) = &result {
+        let mut record = new_record(exp, spec, device, RunOutcome::default(), started_at, start);
+        record.status = RunStatus::Failed;
+        record.error = Some(format!("{e:#}"));
+        if let Err(w) = results::write_json(&results::run_path(results, &spec.id), &record) {
+            tracing::warn!("run {}: could not record its failure: {w:#}", spec.index);
+        }
+    }
+    result
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+fn new_record(
+    exp: &Experiment,
+    spec: &RunSpec,
+    device: tch::Device,
+    outcome: RunOutcome,
+    started_at: String,
+    start: Instant,
+) -> RunRecord {
+    RunRecord {
         schema: SCHEMA,
         id: spec.id.clone(),
         experiment: exp.experiment.name.clone(),
@@ -188,16 +355,45 @@ pub fn run_one(
         } else {
             RunStatus::Complete
         },
+        error: None,
         started_at,
         finished_at: now_rfc3339(),
         wall_s: start.elapsed().as_secs_f64(),
         device: training::device::describe(device),
-        threads,
+        threads: tch::get_num_threads().max(1) as usize,
         provenance: Provenance::current(),
         config: spec.config.clone(),
         outcome,
+    }
+}
+
+/// Executes one run and writes its record.
+pub fn run_one(
+    exp: &Experiment,
+    spec: &RunSpec,
+    results: &Path,
+    device: tch::Device,
+    threads: usize,
+    progress: &RunProgress,
+) -> Result<RunRecord> {
+    let started_at = now_rfc3339();
+    let start = Instant::now();
+    if faults::value("panic_index").is_some_and(|i| i == spec.index.to_string()) {
+        panic!("injected panic in run {} (STARLAB_FAULTS)", spec.index);
+    }
+    let kind = kinds::kind(exp.experiment.kind);
+    let ctx = RunContext {
+        device,
+        threads,
+        progress,
+        artifacts: results::runs_dir(results).join(&spec.id),
+        checkpoints: results::checkpoint_dir(results, &spec.id),
     };
+    let outcome = kind.execute(&spec.config, &ctx)?;
+    let record = new_record(exp, spec, device, outcome, started_at, start);
     results::write_json(&results::run_path(results, &spec.id), &record)?;
+    // The run is recorded: its checkpoints have served.
+    let _ = std::fs::remove_dir_all(&ctx.checkpoints);
     Ok(record)
 }
 
@@ -215,19 +411,12 @@ fn headline(r: &RunRecord) -> String {
         .map_or_else(|| "ok".to_string(), |(k, v)| format!("{k} = {v:.4}"))
 }
 
-/// Fails with the list of failed runs, after everything else has been written.
-pub fn fail_on_errors(report: &ExecReport) -> Result<()> {
-    if report.failed.is_empty() {
-        return Ok(());
-    }
-    let lines: Vec<String> = report
+/// The failed runs, one line each (their `failed` records hold the full message).
+pub fn failure_lines(report: &ExecReport) -> String {
+    report
         .failed
         .iter()
-        .map(|(id, e)| format!("  run {id}: {e}"))
-        .collect();
-    bail!(
-        "{} run(s) failed (their records were not written; rerun to retry):\n{}",
-        report.failed.len(),
-        lines.join("\n")
-    )
+        .map(|(index, id, e)| format!("  run {index} ({id}): {}", first_line(e)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

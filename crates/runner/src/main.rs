@@ -48,7 +48,12 @@ Examples:
   runner run configs/demonet_width.toml --override train.epochs=1
 
 A run whose record (results/<name>/runs/<id>.json) exists and is complete is skipped, so
-rerunning an interrupted sweep finishes it. The id hashes the run's resolved config.")]
+rerunning an interrupted sweep finishes it. The id hashes the run's resolved config. A record
+made by other code (another code fingerprint) is stale: it is rerun, or kept with --reuse-stale.
+A run that fails or panics is recorded as failed and the others go on.
+
+Exit status: 0 when every run is done; 1-100: that many runs failed (100: 100 or more);
+101: nothing could be run (a config error, an unwritable folder; the message says which).")]
     Run(RunArgs),
     /// List the runs of a config: index, id, point and whether its record exists.
     #[command(
@@ -74,11 +79,13 @@ rerunning an interrupted sweep finishes it. The id hashes the run's resolved con
     #[command(after_help = "\
 Examples:
   runner check results/ci_regression
-  runner check results/ci_regression --fresh /tmp/ci_fresh
-  runner check results/ci_regression --override model.mode=sum     (must fail: sabotage)
+  runner check results/ci_regression --config configs/ci_regression.toml --keep /tmp/ci_fresh
+  runner check results/ci_regression --fresh /tmp/ci_fresh      (runs made elsewhere, e.g. Slurm)
 
-Compares the mean of each metric named in [output.check] (metric = tolerance) point by point.
-Exits 1 when a metric differs by more than its tolerance or a point is missing.")]
+Reruns configs/<name>.toml on the CPU and compares every metric of every run with the committed
+records: equal where the committed run's CPU ISA (avx512, avx2) is this one's (reruns are
+bit-identical), within [output] check = { metric = tolerance } across ISAs; parameter counts and
+the number of runs per point always equal. Timings are not compared. Exits 1 on any difference.")]
     Check(CheckArgs),
     /// Upgrade a results folder written by an older runner (run records of an older schema).
     #[command(after_help = "\
@@ -179,6 +186,10 @@ struct RunArgs {
     /// Rerun runs whose records already exist.
     #[arg(long)]
     force: bool,
+    /// Keep records made by other code (another code fingerprint) instead of rerunning them;
+    /// the summary marks them (`stale_runs`).
+    #[arg(long)]
+    reuse_stale: bool,
     /// Only the run with this index (see `runner plan`); no summary is written.
     #[arg(long)]
     index: Option<usize>,
@@ -189,19 +200,26 @@ struct RunArgs {
 
 #[derive(Args)]
 struct CheckArgs {
-    /// Results folder with config.toml and summary.json (the committed results).
+    /// Results folder with the committed run records and summary.json.
     results: PathBuf,
-    /// Compare with the results in this folder instead of rerunning.
+    /// The config to rerun (default: configs/<experiment name>.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Compare with the runs in this folder instead of rerunning.
     #[arg(long)]
     fresh: Option<PathBuf>,
-    /// Change a field of every rerun (e.g. model.mode=sum to see the check fail).
-    #[arg(long = "override", value_name = "SECTION.FIELD=VALUE")]
-    overrides: Vec<Override>,
-    /// Keep the rerun's results here instead of a temporary folder.
+    /// Keep the rerun's results here instead of a temporary folder (removed afterwards).
     #[arg(long)]
     keep: Option<PathBuf>,
-    #[command(flatten)]
-    exec: ExecArgs,
+    /// Runs at a time.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// CPU threads in all (default: every core). Runs with `train.threads` use theirs.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Plain log lines instead of progress bars.
+    #[arg(long)]
+    no_bars: bool,
 }
 
 #[derive(Args)]
@@ -231,13 +249,27 @@ fn main() -> ExitCode {
     {
         args.insert(1, "run".to_string());
     }
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // --help and --version exit 0; a wrong command line is an error like any other (101),
+        // so that statuses 1-100 always count failed runs.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
     init_logging();
+    if !faults::describe().is_empty() {
+        tracing::warn!("fault injection is on (test build): {}", faults::describe());
+    }
+    // Panics inside runs are caught and recorded (execute.rs); log them as one line, not a trace.
+    std::panic::set_hook(Box::new(|info| tracing::error!("{info}")));
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }
@@ -260,13 +292,35 @@ fn load(config: &Path, overrides: &[Override]) -> Result<Experiment> {
     Ok(exp)
 }
 
-fn exec_options(results: PathBuf, exec: &ExecArgs) -> ExecOptions {
+/// Exit status when nothing could be done; 1..=100 count failed runs.
+const EXIT_ERROR: u8 = 101;
+
+fn exec_options(results: PathBuf, exec: &ExecArgs) -> Result<ExecOptions> {
+    if exec.threads == Some(0) || exec.jobs == 0 {
+        bail!("--threads and --jobs must be at least 1");
+    }
     let mut opts = ExecOptions::new(results);
-    opts.jobs = exec.jobs.max(1);
+    opts.jobs = exec.jobs;
     opts.device = exec.device;
     opts.threads = exec.threads;
     opts.bars &= !exec.no_bars;
-    opts
+    Ok(opts)
+}
+
+/// Where the results are and how to make them again, once every run is done.
+fn reproduce_note(results: &Path, plots: &[PathBuf]) -> String {
+    let mut s = format!(
+        "results: {}/summary.json and {}/runs/",
+        results.display(),
+        results.display()
+    );
+    if let Some(first) = plots.first() {
+        s += &format!("; plots: {}", first.display());
+        if plots.len() > 1 {
+            s += &format!(" and {} more", plots.len() - 1);
+        }
+    }
+    s + "\nto reproduce them: the same command with --force (reruns into this folder) or --results DIR (a fresh folder)"
 }
 
 fn dispatch(command: Command) -> Result<ExitCode> {
@@ -274,9 +328,16 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Run(a) => {
             let exp = load(&a.config, &a.common.overrides)?;
             let plan = sweep::plan(&exp)?;
+            if !exp.overrides.is_empty() && a.common.results.is_none() {
+                bail!(
+                    "--override changes what runs compute, so its results do not belong in {}: give --results DIR",
+                    exp.results_dir(None).display()
+                );
+            }
             let results = exp.results_dir(a.common.results.as_deref());
-            let mut opts = exec_options(results.clone(), &a.exec);
+            let mut opts = exec_options(results.clone(), &a.exec)?;
             opts.force = a.force;
+            opts.reuse_stale = a.reuse_stale;
             let runs = match a.index {
                 Some(i) => {
                     let Some(spec) = plan.get(i) else {
@@ -290,13 +351,46 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 }
                 None => &plan[..],
             };
+            runner::interrupt::install();
             let report = execute::execute(&exp, runs, &opts)?;
+            // The summary and plots come before the verdict on failed runs, and an error writing
+            // them does not hide which runs failed.
+            let mut summary_failed = false;
             if a.index.is_none() {
-                let s = summary::write(&exp, &plan, &results, !a.no_plots)?;
-                eprintln!("{}", s.describe(&results));
+                match summary::write(&exp, &plan, &results, !a.no_plots) {
+                    Ok(s) => {
+                        eprintln!("{}", s.describe(&results));
+                        summary_failed = s.plot_error.is_some();
+                        if report.failed.is_empty() && s.missing.is_empty() {
+                            eprintln!("{}", reproduce_note(&results, &s.plots));
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("error: the summary could not be written: {e:#}");
+                        summary_failed = true;
+                    }
+                }
             }
-            execute::fail_on_errors(&report)?;
-            Ok(ExitCode::SUCCESS)
+            if !report.failed.is_empty() {
+                eprintln!(
+                    "{} run(s) FAILED (recorded as failed in runs/; the next `runner run` retries them):\n{}",
+                    report.failed.len(),
+                    execute::failure_lines(&report)
+                );
+                return Ok(ExitCode::from(report.failed.len().min(100) as u8));
+            }
+            if report.not_started > 0 {
+                eprintln!(
+                    "stopped by Ctrl-C: {} run(s) not started; run the same command again to do them",
+                    report.not_started
+                );
+                return Ok(ExitCode::from(130));
+            }
+            Ok(if summary_failed {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Plan { config, common, json } => {
             let exp = load(&config, &common.overrides)?;
@@ -315,41 +409,37 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let plan = sweep::plan(&exp)?;
             let s = summary::write(&exp, &plan, &results, true)?;
             eprintln!("{}", s.describe(&results));
-            Ok(ExitCode::SUCCESS)
+            Ok(if s.plot_error.is_some() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Check(a) => {
             ensure_schema(&a.results)?;
             if let Some(fresh) = &a.fresh {
                 ensure_schema(fresh)?;
             }
-            let committed = summary::load_saved(&a.results)?;
-            let fresh_dir = match &a.fresh {
-                // Fresh runs without a summary yet (e.g. from Slurm): summarize them first.
-                Some(dir) if !dir.join("summary.json").is_file() => {
-                    let exp = summary::load_saved(dir)?;
-                    summary::write(&exp, &sweep::plan(&exp)?, dir, false)?;
-                    dir.clone()
-                }
-                Some(dir) => dir.clone(),
-                None => {
-                    let mut exp = committed.clone();
-                    exp.overrides.extend(a.overrides.iter().cloned());
-                    check::rerun(&exp, a.keep.as_deref(), &exec_options(PathBuf::new(), &a.exec))?
-                }
+            let exec = ExecArgs {
+                jobs: a.jobs,
+                device: DeviceChoice::Cpu,
+                threads: a.threads,
+                no_bars: a.no_bars,
             };
-            let report = check::compare(&committed, &a.results, &fresh_dir)?;
-            print!("{}", report.table());
-            if report.passed() {
-                println!(
-                    "check passed: {} metric(s) at {} point(s) within tolerance",
-                    report.compared(),
-                    report.points()
-                );
-                Ok(ExitCode::SUCCESS)
+            let opts = exec_options(PathBuf::new(), &exec)?;
+            let report = check::run(
+                &a.results,
+                a.config.as_deref(),
+                a.fresh.as_deref(),
+                a.keep.as_deref(),
+                &opts,
+            )?;
+            println!("{}", report.describe());
+            Ok(if report.passed() {
+                ExitCode::SUCCESS
             } else {
-                println!("check FAILED: {}", report.failures().join("; "));
-                Ok(ExitCode::from(1))
-            }
+                ExitCode::from(1)
+            })
         }
         Command::Migrate { results } => {
             let r = migrate::migrate(&results)?;

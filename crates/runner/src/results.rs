@@ -3,15 +3,21 @@
 //!
 //! ```text
 //! results/<experiment>/
-//!   config.toml        copy of the config (what `runner check` and `summarize` re-read)
+//!   config.toml        copy of the config (what `summarize` re-reads)
 //!   overrides.json     the --override list, when one was given
-//!   runs/<id>.json     one RunRecord per run
+//!   runs/<id>.json     one RunRecord per run (status complete, stopped or failed)
+//!   runs/<id>.ckpt/    checkpoints of a run in progress (removed when it finishes)
+//!   runs/.<id>.lock    held while a process runs <id>; .summary.lock while one writes the summary
 //!   summary.json       [{point, metrics: {name: {mean, std, n}}}]
 //!   *.svg, *.png       plots
 //! ```
+//!
+//! What the store promises: a file is whole or absent (temp + fsync + rename); a record always
+//! parses (non-finite metrics are strings, see `nonfinite.rs`); a record made by other code (its
+//! fingerprint differs), one that failed, or one that does not parse is never reused or
+//! replaced silently; two processes never run the same run at once (a lock per run).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -28,12 +34,14 @@ use crate::sweep::RunSpec;
 /// for moons; see the README's "Metrics").
 pub const SCHEMA: u32 = 2;
 
-/// How a run ended. Both count as complete: a diverged run is a result, not a crash.
+/// How a run ended. `complete` and `stopped` are results (a diverged run is a result, not a
+/// crash); `failed` runs are redone by the next `runner run`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Complete,
     Stopped,
+    Failed,
 }
 
 /// `runs/<id>.json`.
@@ -46,11 +54,15 @@ pub struct RunRecord {
     pub index: usize,
     pub point: BTreeMap<String, Value>,
     pub status: RunStatus,
+    /// Why a failed run failed (an error or a panic message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// RFC 3339 UTC.
     pub started_at: String,
     pub finished_at: String,
     pub wall_s: f64,
     pub device: String,
+    /// libtorch's intra-op threads when the run ended (after `train.threads` applied).
     pub threads: usize,
     #[serde(flatten)]
     pub provenance: Provenance,
@@ -58,6 +70,12 @@ pub struct RunRecord {
     pub config: Value,
     /// `epochs`, `final`, `best`, `other`, `samples_per_s`, `timings`, `extra`.
     pub outcome: RunOutcome,
+}
+
+impl RunRecord {
+    pub fn is_result(&self) -> bool {
+        self.status != RunStatus::Failed
+    }
 }
 
 pub fn runs_dir(results: &Path) -> PathBuf {
@@ -68,40 +86,27 @@ pub fn run_path(results: &Path, id: &str) -> PathBuf {
     runs_dir(results).join(format!("{id}.json"))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
-/// (or a killed process) never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+/// Held by the process running `id`.
+pub fn run_lock_path(results: &Path, id: &str) -> PathBuf {
+    runs_dir(results).join(format!(".{id}.lock"))
 }
+
+/// Held while `summary.json` and the plots are written.
+pub fn summary_lock_path(results: &Path) -> PathBuf {
+    results.join(".summary.lock")
+}
+
+/// Checkpoints of a run in progress.
+pub fn checkpoint_dir(results: &Path, id: &str) -> PathBuf {
+    runs_dir(results).join(format!("{id}.ckpt"))
+}
+
+pub use durable::write_atomic;
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
-}
-
-/// The finished record of `spec`, or `None` when it must be (re)done: missing, unreadable, or
-/// for another config. (Records of another schema are refused earlier, by [`ensure_schema`].)
-pub fn load_complete(results: &Path, spec: &RunSpec) -> Option<RunRecord> {
-    let text = std::fs::read_to_string(run_path(results, &spec.id)).ok()?;
-    let record: RunRecord = serde_json::from_str(&text).ok()?;
-    (record.schema == SCHEMA && record.id == spec.id && record.config == spec.config).then_some(record)
 }
 
 /// Errors when a record under `runs/` has another schema than this runner's, saying how to
@@ -151,36 +156,93 @@ pub fn schema_of(path: &Path) -> Option<u32> {
     serde_json::from_str::<Head>(&text).ok().map(|h| h.schema)
 }
 
-/// Every readable record under `runs/`, by id.
-pub fn load_all(results: &Path) -> Result<BTreeMap<String, RunRecord>> {
-    let dir = runs_dir(results);
-    let mut out = BTreeMap::new();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "json")
-            && !path.file_name().unwrap().to_string_lossy().starts_with('.')
-        {
-            let text = std::fs::read_to_string(&path)?;
-            match serde_json::from_str::<RunRecord>(&text) {
-                Ok(r) => {
-                    out.insert(r.id.clone(), r);
-                }
-                Err(e) => tracing::warn!("ignoring {}: {e}", path.display()),
-            }
+/// What the folder holds for one run of the plan.
+#[derive(Debug)]
+pub enum Found {
+    /// No record.
+    Missing,
+    /// A result of this binary's code.
+    Done(Box<RunRecord>),
+    /// A result of other code (another code fingerprint).
+    Stale(Box<RunRecord>),
+    /// The run failed; it is redone.
+    Failed(Box<RunRecord>),
+    /// A record that does not parse: never trusted, never silently replaced.
+    Unreadable(String),
+    /// A record for another config or schema under this id (a hash collision, or a hand edit).
+    Mismatch(String),
+}
+
+impl Found {
+    /// The record when it is a result (current or stale).
+    pub fn result(&self) -> Option<&RunRecord> {
+        match self {
+            Found::Done(r) | Found::Stale(r) => Some(r),
+            _ => None,
         }
     }
-    Ok(out)
+}
+
+/// Reads and classifies the record of `spec`.
+pub fn find(results: &Path, spec: &RunSpec) -> Found {
+    let path = run_path(results, &spec.id);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Found::Missing,
+        Err(e) => return Found::Unreadable(format!("{}: {e}", path.display())),
+    };
+    let record: RunRecord = match serde_json::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => return Found::Unreadable(format!("{}: {e}", path.display())),
+    };
+    if record.schema != SCHEMA {
+        return Found::Mismatch(format!(
+            "{}: schema {} (this runner writes {SCHEMA})",
+            path.display(),
+            record.schema
+        ));
+    }
+    if record.id != spec.id || record.config != spec.config {
+        return Found::Mismatch(format!(
+            "{}: recorded for another config than run {}",
+            path.display(),
+            spec.index
+        ));
+    }
+    let record = Box::new(record);
+    if !record.is_result() {
+        Found::Failed(record)
+    } else if record.provenance.is_current_code() {
+        Found::Done(record)
+    } else {
+        Found::Stale(record)
+    }
+}
+
+/// The finished record of `spec` made by this code, or `None`.
+pub fn load_complete(results: &Path, spec: &RunSpec) -> Option<RunRecord> {
+    match find(results, spec) {
+        Found::Done(r) => Some(*r),
+        _ => None,
+    }
+}
+
+/// Keeps an unreadable record beside the others as `<id>.json.unreadable-<time>` (nothing is
+/// deleted) so that the run can be redone; returns the new name.
+pub fn set_aside(results: &Path, id: &str) -> Result<PathBuf> {
+    let from = run_path(results, id);
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
+    let to = runs_dir(results).join(format!("{id}.json.unreadable-{stamp}"));
+    std::fs::rename(&from, &to).with_context(|| format!("moving {} aside", from.display()))?;
+    Ok(to)
 }
 
 /// Mean, sample standard deviation and count of one metric over the runs of a point.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Stat {
+    #[serde(with = "crate::nonfinite::value")]
     pub mean: f64,
+    #[serde(with = "crate::nonfinite::value")]
     pub std: f64,
     pub n: usize,
 }
@@ -198,12 +260,22 @@ impl Stat {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// One entry of `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SummaryEntry {
     /// The swept fields and their values, seeds left out.
     pub point: BTreeMap<String, Value>,
     pub metrics: BTreeMap<String, Stat>,
+    /// Runs of this point kept from other code (`--reuse-stale`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stale_runs: usize,
+    /// Runs of this point made from a source tree with uncommitted changes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dirty_runs: usize,
 }
 
 /// A point of the grid without seeds: swept field -> value.
@@ -211,29 +283,36 @@ pub type Point = BTreeMap<String, Value>;
 
 /// Groups records by their point without seeds (in plan order) and averages each metric.
 pub fn summarize(points: &[(BTreeMap<String, Value>, &RunRecord)]) -> Vec<SummaryEntry> {
-    let mut groups: Vec<(Point, BTreeMap<String, Vec<f64>>)> = Vec::new();
+    // (point, values per metric, stale runs, dirty runs)
+    type Group = (Point, BTreeMap<String, Vec<f64>>, usize, usize);
+    let mut groups: Vec<Group> = Vec::new();
     for (point, record) in points {
-        let pos = match groups.iter().position(|(p, _)| p == point) {
+        let pos = match groups.iter().position(|(p, ..)| p == point) {
             Some(i) => i,
             None => {
-                groups.push((point.clone(), BTreeMap::new()));
+                groups.push((point.clone(), BTreeMap::new(), 0, 0));
                 groups.len() - 1
             }
         };
+        let group = &mut groups[pos];
         for (name, value) in record.outcome.summary_metrics() {
-            groups[pos].1.entry(name).or_default().push(value);
+            group.1.entry(name).or_default().push(value);
         }
-        groups[pos]
+        group
             .1
             .entry("wall_s".to_string())
             .or_default()
             .push(record.wall_s);
+        group.2 += usize::from(!record.provenance.is_current_code());
+        group.3 += usize::from(record.provenance.git.dirty);
     }
     groups
         .into_iter()
-        .map(|(point, metrics)| SummaryEntry {
+        .map(|(point, metrics, stale_runs, dirty_runs)| SummaryEntry {
             point,
             metrics: metrics.into_iter().map(|(k, v)| (k, Stat::of(&v))).collect(),
+            stale_runs,
+            dirty_runs,
         })
         .collect()
 }
@@ -280,16 +359,20 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_replaces_and_leaves_no_temp_file() {
+    fn a_nan_mean_survives_the_summary_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a/b.json");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
-        let names: Vec<_> = std::fs::read_dir(dir.path().join("a"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("b.json")]);
+        let entry = SummaryEntry {
+            point: BTreeMap::new(),
+            metrics: BTreeMap::from([("loss".to_string(), Stat::of(&[1.0, f64::NAN]))]),
+            stale_runs: 1,
+            dirty_runs: 0,
+        };
+        let path = dir.path().join("summary.json");
+        write_json(&path, &vec![entry]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"NaN\"") && text.contains("stale_runs") && !text.contains("dirty_runs"));
+        let back = read_summary(&path).unwrap();
+        assert!(back[0].metrics["loss"].mean.is_nan());
+        assert_eq!(back[0].stale_runs, 1);
     }
 }

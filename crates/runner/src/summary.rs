@@ -26,6 +26,11 @@ pub struct SummaryReport {
     pub missing: Vec<usize>,
     pub plots: Vec<PathBuf>,
     pub seconds: f64,
+    /// What a reader of the results should know: stale, dirty or mixed records, failed or
+    /// unreadable runs.
+    pub warnings: Vec<String>,
+    /// Drawing failed (summary.json was written).
+    pub plot_error: Option<String>,
 }
 
 impl SummaryReport {
@@ -40,24 +45,88 @@ impl SummaryReport {
         if !self.missing.is_empty() {
             let _ = write!(s, "\n  missing runs (not done yet): indices {:?}", self.missing);
         }
+        for w in &self.warnings {
+            let _ = write!(s, "\n  warning: {w}");
+        }
         for p in &self.plots {
             let _ = write!(s, "\n  plot: {}", p.display());
+        }
+        if let Some(e) = &self.plot_error {
+            let _ = write!(s, "\n  plots FAILED: {e}");
         }
         s
     }
 }
 
-/// The records of `plan` found under `results`, in plan order, and the indices with none.
-pub fn collect(plan: &[RunSpec], results: &Path) -> (Vec<(RunSpec, RunRecord)>, Vec<usize>) {
-    let mut found = Vec::new();
-    let mut missing = Vec::new();
+/// The records of a plan found in a results folder.
+#[derive(Default)]
+pub struct Collected {
+    /// Results (current and stale), in plan order.
+    pub records: Vec<(RunSpec, RunRecord)>,
+    pub missing: Vec<usize>,
+    pub warnings: Vec<String>,
+}
+
+/// The records of `plan` found under `results`, in plan order, and what is wrong with the rest.
+pub fn collect(plan: &[RunSpec], results: &Path) -> Collected {
+    let mut c = Collected::default();
+    let (mut failed, mut unreadable) = (Vec::new(), Vec::new());
     for spec in plan {
-        match results::load_complete(results, spec) {
-            Some(r) => found.push((spec.clone(), r)),
-            None => missing.push(spec.index),
+        match results::find(results, spec) {
+            results::Found::Done(r) | results::Found::Stale(r) => c.records.push((spec.clone(), *r)),
+            results::Found::Failed(r) => failed.push(format!(
+                "run {} failed: {}",
+                spec.index,
+                r.error.as_deref().unwrap_or("").lines().next().unwrap_or("")
+            )),
+            results::Found::Unreadable(why) | results::Found::Mismatch(why) => unreadable.push(why),
+            results::Found::Missing => c.missing.push(spec.index),
         }
     }
-    (found, missing)
+    let mut prints: Vec<&str> = c
+        .records
+        .iter()
+        .map(|(_, r)| r.provenance.code_fingerprint.as_str())
+        .collect();
+    prints.sort();
+    prints.dedup();
+    let stale = c
+        .records
+        .iter()
+        .filter(|(_, r)| !r.provenance.is_current_code())
+        .count();
+    let dirty = c.records.iter().filter(|(_, r)| r.provenance.git.dirty).count();
+    if prints.len() > 1 {
+        c.warnings.push(format!(
+            "the records mix {} code fingerprints ({}): rerun with --force for results of one code version",
+            prints.len(),
+            prints
+                .iter()
+                .map(|p| if p.is_empty() { "none" } else { p })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if stale > 0 {
+        c.warnings.push(format!(
+            "{stale} of {} records come from other code than this build ({}); marked as stale_runs",
+            c.records.len(),
+            crate::provenance::CODE_FINGERPRINT
+        ));
+    }
+    if dirty > 0 {
+        c.warnings.push(format!(
+            "{dirty} of {} records come from a source tree with uncommitted changes; marked as dirty_runs",
+            c.records.len()
+        ));
+    }
+    c.warnings.extend(failed);
+    c.warnings.extend(
+        unreadable
+            .into_iter()
+            .map(|w| format!("record left out, it cannot be read: {w}")),
+    );
+    c
 }
 
 /// `summary.json`.
@@ -90,34 +159,42 @@ pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
     }
 }
 
-/// Writes `summary.json` (and the plots when `plots`) for the runs of `plan` found in `results`.
+/// Writes `summary.json` (and the plots when `plots`) for the runs of `plan` found in `results`,
+/// holding the folder's summary lock so that concurrent writers take turns.
 pub fn write(exp: &Experiment, plan: &[RunSpec], results: &Path, plots: bool) -> Result<SummaryReport> {
     let start = Instant::now();
-    let (records, missing) = collect(plan, results);
-    let summary = build(exp, &records);
+    let _lock = durable::Lock::acquire(&results::summary_lock_path(results))?;
+    durable::clean_stale_temps(results);
+    let c = collect(plan, results);
+    let summary = build(exp, &c.records);
     results::write_json(&results.join("summary.json"), &summary)?;
-    let md = tables::markdown(exp, &summary, records.len());
-    results::write_atomic(&results.join("summary.md"), md.as_bytes())?;
+    let md = tables::markdown(exp, &summary, c.records.len());
+    durable::write_atomic(&results.join("summary.md"), md.as_bytes())?;
     if exp.experiment.kind == KindName::ImplicitDim {
-        write_measurements(&records, results)?;
+        write_measurements(&c.records, results)?;
     }
-    let plots = if plots {
+    let (plots, plot_error) = if plots {
         let inputs = figures::Inputs {
             exp,
-            records: &records,
+            records: &c.records,
             summary: &summary.points,
             paired: summary.paired.as_ref(),
         };
-        figures::draw(inputs, results)?
+        match figures::draw(inputs, results) {
+            Ok(p) => (p, None),
+            Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+        }
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     Ok(SummaryReport {
         entries: summary.points.len(),
-        runs: records.len(),
-        missing,
+        runs: c.records.len(),
+        missing: c.missing,
         plots,
         seconds: start.elapsed().as_secs_f64(),
+        warnings: c.warnings,
+        plot_error,
     })
 }
 
@@ -170,10 +247,12 @@ pub fn plan_table(exp: &Experiment, plan: &[RunSpec], results: &Path) -> String 
     );
     let _ = writeln!(out, "{:>5}  {:<16}  {:<7}  point", "index", "id", "status");
     for spec in plan {
-        let done = if results::load_complete(results, spec).is_some() {
-            "done"
-        } else {
-            "pending"
+        let done = match results::find(results, spec) {
+            results::Found::Done(_) => "done",
+            results::Found::Stale(_) => "stale",
+            results::Found::Failed(_) => "failed",
+            results::Found::Unreadable(_) | results::Found::Mismatch(_) => "unreadable",
+            results::Found::Missing => "pending",
         };
         let _ = writeln!(
             out,

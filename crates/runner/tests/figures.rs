@@ -179,7 +179,7 @@ fn the_width_figure_follows_the_grammar() {
     let dir = tempfile::tempdir().unwrap();
     let exp = experiment(dir.path(), WIDTH);
     let plan = write_records(&exp, dir.path(), width_top1);
-    let (records, _) = summary::collect(&plan, dir.path());
+    let records = summary::collect(&plan, dir.path()).records;
     let s = summary::build(&exp, &records);
     let inputs = Inputs {
         exp: &exp,
@@ -300,7 +300,7 @@ fn ablations_are_grouped_dot_plots_with_paired_rows() {
         }
     };
     let plan = write_records(&exp, dir.path(), top1);
-    let (records, _) = summary::collect(&plan, dir.path());
+    let records = summary::collect(&plan, dir.path()).records;
     let s = summary::build(&exp, &records);
     let inputs = Inputs {
         exp: &exp,
@@ -386,7 +386,7 @@ fn a_run_without_its_partner_is_left_out_and_counted() {
         .find(|s| s.point["width"] == 16 && s.point["mode"] == "star" && s.point["train.seed"] == 2)
         .unwrap();
     std::fs::remove_file(run_path(dir.path(), &lone.id)).unwrap();
-    let (records, missing) = summary::collect(&plan, dir.path());
+    let summary::Collected { records, missing, .. } = summary::collect(&plan, dir.path());
     assert_eq!(missing, [lone.index]);
     let p = summary::build(&exp, &records).paired.unwrap();
     assert_eq!(p.unpaired, 1, "sum at width 16, seed 2 has no star partner");

@@ -1,5 +1,5 @@
 //! Sweeps through the built binary on tiny two-moons configs: plan / run --index / summarize,
-//! resume after a kill, and `check` passing on a rerun and failing when star is swapped for sum.
+//! resume after a kill, and `check` passing on a rerun and failing when the code is sabotaged.
 
 mod common;
 use std::collections::BTreeMap;
@@ -161,6 +161,21 @@ fn killed_sweep_resumes_and_runs_each_point_once() {
     let out = ok(&["run", cfg], dir.path());
     let after = run_files(&results);
     assert_eq!(after.len(), 16, "{out}");
+    // ... but never silently: it is named, and kept aside rather than overwritten.
+    assert!(
+        out.contains(&pending[0]) && out.contains("cannot be used"),
+        "{out}"
+    );
+    let aside: Vec<_> = std::fs::read_dir(results.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".json.unreadable-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        "{\"schema\": 1, \"id\": "
+    );
     for (path, started) in &before {
         assert_eq!(&json(path)["started_at"], started, "{} was rerun", path.display());
     }
@@ -172,7 +187,7 @@ fn killed_sweep_resumes_and_runs_each_point_once() {
     let leftovers: Vec<_> = std::fs::read_dir(results.join("runs"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".tmp"))
+        .filter(|n| n.starts_with(".tmp-") || n.ends_with(".lock"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
@@ -197,9 +212,9 @@ fn killed_sweep_resumes_and_runs_each_point_once() {
 }
 
 #[test]
-fn check_passes_on_rerun_and_fails_when_star_becomes_sum() {
+fn check_passes_on_rerun_and_fails_when_the_code_changes() {
     let dir = tempfile::tempdir().unwrap();
-    // The reference recipe (30 epochs, width 100, depth 4) where star beats sum clearly.
+    // The reference recipe (30 epochs, width 100, depth 4); `check` reads configs/<name>.toml.
     let body = r#"[experiment]
 name = "c"
 kind = "moons"
@@ -208,39 +223,205 @@ kind = "moons"
 threads = 1
 
 [sweep]
-mode = ["star"]
+mode = ["sum", "star"]
 "train.seed" = [0, 1]
 
 [output]
-check = { best_train_top1 = 0.02, best_eval_top1 = 0.02 }
+check = { eval_loss = 1e-4 }
 "#;
-    let cfg = write(dir.path(), "c.toml", body);
+    std::fs::create_dir(dir.path().join("configs")).unwrap();
+    let cfg = write(&dir.path().join("configs"), "c.toml", body);
     let results = dir.path().join("results/c");
     ok(&["run", cfg.to_str().unwrap()], dir.path());
+    let r = results.to_str().unwrap();
 
-    let out = ok(&["check", results.to_str().unwrap()], dir.path());
-    assert!(out.contains("check passed"), "{out}");
-
-    let o = run(
-        &["check", results.to_str().unwrap(), "--override", "model.mode=sum"],
-        dir.path(),
+    let out = ok(&["check", r], dir.path());
+    assert!(
+        out.contains("check passed: ") && out.contains("of 4 runs agree"),
+        "{out}"
     );
+    assert!(out.contains("4 compared exactly"), "{out}");
+
+    // A code change that keeps every run id: the star computed as a sum (test-only fault).
+    let o = runner()
+        .args(["check", r])
+        .env(faults::ENV, "star_to_sum")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "sabotaged check must fail:\n{out}");
+    assert!(out.contains("check FAILED") && out.contains("mode=star"), "{out}");
     assert!(
-        out.contains("REGRESSION") && out.contains("best_train_top1"),
+        !out.contains("run 0 (mode=sum"),
+        "the sum runs are unchanged:\n{out}"
+    );
+
+    // --fresh compares with runs made elsewhere: a copy with one value changed fails.
+    let fresh = dir.path().join("fresh");
+    ok(
+        &["run", cfg.to_str().unwrap(), "--results", fresh.to_str().unwrap()],
+        dir.path(),
+    );
+    let one = run_files(&fresh).remove(0);
+    let mut rec = json(&one);
+    let v = rec["outcome"]["best"]["eval_top1"].as_f64().unwrap();
+    rec["outcome"]["best"]["eval_top1"] = serde_json::json!(v - 0.01);
+    std::fs::write(&one, serde_json::to_string(&rec).unwrap()).unwrap();
+    let o = run(&["check", r, "--fresh", fresh.to_str().unwrap()], dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("best.eval_top1") && out.contains("1 difference(s)"),
         "{out}"
     );
 
-    // --fresh compares with a folder given by hand: the committed one against itself passes.
+    // A committed folder missing a run fails, naming it.
+    std::fs::remove_file(run_files(&results).remove(0)).unwrap();
+    let o = run(&["check", r, "--fresh", fresh.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("committed record") && text(&o).contains("missing"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Each sabotage of the code path, none of which changes a run id, fails the checks CI runs on
+/// the shipped regression configs (moons, and the image path with DemoNet and StarNet).
+#[test]
+fn ci_regression_checks_catch_each_sabotage() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = dir.path().join("configs");
+    std::fs::create_dir(&configs).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(repo.join("configs")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if name.starts_with("ci_regression") {
+            std::fs::copy(&path, configs.join(format!("{name}.toml"))).unwrap();
+            names.push(name);
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["ci_regression", "ci_regression_image"]);
+    for name in &names {
+        ok(
+            &["run", &format!("configs/{name}.toml"), "--no-plots"],
+            dir.path(),
+        );
+        let out = ok(&["check", &format!("results/{name}")], dir.path());
+        assert!(out.contains("check passed"), "{name}: {out}");
+    }
+    let image = json(&run_files(&dir.path().join("results/ci_regression_image"))[0]);
+    assert!(
+        image["config"]["train"]["warmup_epochs"].as_u64().unwrap() > 0,
+        "warm-up must be on to be switched off"
+    );
+    for (fault, folders) in [
+        ("star_to_sum", &names[..]),
+        ("init_scale", &names[..]),
+        ("drop_image", &names[..]),
+        ("no_warmup", &names[1..]),
+    ] {
+        for name in folders {
+            let o = runner()
+                .args(["check", &format!("results/{name}")])
+                .env(faults::ENV, fault)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            let out = text(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{fault} must fail the check of {name}:\n{out}"
+            );
+            assert!(out.contains("check FAILED"), "{fault}, {name}: {out}");
+        }
+    }
+}
+
+/// A record made by other code (another fingerprint) is rerun, or kept with --reuse-stale and
+/// then marked; `summarize` flags mixed fingerprints and dirty trees.
+#[test]
+fn stale_records_are_rerun_or_kept_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "st.toml",
+        &moons_config("st", 1, &[0, 1], &["star"], "eval_loss = 1e-4"),
+    );
+    let cfg = cfg.to_str().unwrap();
+    let results = dir.path().join("results/st");
+    ok(&["run", cfg], dir.path());
+    let files = run_files(&results);
+    let first = json(&files[0]);
+    let fingerprint = first["code_fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 16, "{first}");
+    assert!(first["cpu"]["isa"].is_string() && first["cpu"]["cores"].as_u64().unwrap() >= 1);
+    assert!(first["git"]["rev"].is_string());
+
+    // Pretend run 0 was made by other code, and run 1 from a dirty tree.
+    let mut old = first.clone();
+    old["code_fingerprint"] = serde_json::json!("00000000deadbeef");
+    std::fs::write(&files[0], serde_json::to_string(&old).unwrap()).unwrap();
+    let mut dirty = json(&files[1]);
+    dirty["git"]["dirty"] = serde_json::json!(true);
+    std::fs::write(&files[1], serde_json::to_string(&dirty).unwrap()).unwrap();
+
+    let out = ok(&["summarize", results.to_str().unwrap()], dir.path());
+    assert!(
+        out.contains("mix 2 code fingerprints") && out.contains("00000000deadbeef"),
+        "{out}"
+    );
+    assert!(out.contains("uncommitted changes"), "{out}");
+
+    let out = ok(&["run", cfg, "--reuse-stale"], dir.path());
+    assert!(
+        out.contains("1 run(s) are stale") && out.contains("--reuse-stale"),
+        "{out}"
+    );
+    assert_eq!(json(&files[0])["started_at"], first["started_at"], "kept");
+    let summary = json(&results.join("summary.json"));
+    assert_eq!(summary[0]["stale_runs"], 1, "{summary}");
+    assert_eq!(summary[0]["dirty_runs"], 1, "{summary}");
+
+    let out = ok(&["run", cfg], dir.path());
+    assert!(
+        out.contains("1 run(s) are stale") && out.contains("rerunning"),
+        "{out}"
+    );
+    let redone = json(&files[0]);
+    assert_eq!(redone["code_fingerprint"].as_str(), Some(fingerprint.as_str()));
+    assert_ne!(redone["started_at"], first["started_at"]);
+    // Same code, same numbers.
+    for m in ["eval_loss", "eval_top1", "train_loss", "train_top1"] {
+        assert_eq!(redone["outcome"]["best"][m], first["outcome"]["best"][m], "{m}");
+    }
+    assert!(json(&results.join("summary.json"))[0].get("stale_runs").is_none());
+}
+
+/// --override writes only where asked, and runs that an override makes identical run once.
+#[test]
+fn overrides_need_their_own_folder_and_duplicates_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "o.toml",
+        &moons_config("o", 1, &[0], &["sum", "star"], "eval_loss = 1e-4"),
+    );
+    let cfg = cfg.to_str().unwrap();
+    let o = run(&["run", cfg, "--override", "model.mode=star"], dir.path());
+    assert_eq!(o.status.code(), Some(101), "{}", text(&o));
+    assert!(text(&o).contains("--results DIR"), "{}", text(&o));
+    assert!(!dir.path().join("results/o").exists());
+
     let out = ok(
-        &[
-            "check",
-            results.to_str().unwrap(),
-            "--fresh",
-            results.to_str().unwrap(),
-        ],
+        &["run", cfg, "--override", "model.mode=star", "--results", "alt"],
         dir.path(),
     );
-    assert!(out.contains("check passed"), "{out}");
+    assert!(out.contains("same config as an earlier run"), "{out}");
+    assert_eq!(run_files(&dir.path().join("alt")).len(), 1, "{out}");
 }

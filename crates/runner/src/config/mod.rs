@@ -110,6 +110,8 @@ impl Experiment {
             }
             None => OutputSection::for_kind(experiment.kind),
         };
+        crate::validate::check_tolerances(&output.check)
+            .map_err(|e| source.error_at(crate::validate::key_span(&source.text, &["output", "check"]), e))?;
         let sweep = table.remove("sweep");
 
         // The kind's sections: typed with spans, then canonical JSON with defaults filled in.

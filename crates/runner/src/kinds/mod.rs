@@ -16,6 +16,7 @@ pub mod implicit_dim;
 pub mod latency;
 pub mod moons;
 mod outcome;
+pub mod sabotage;
 pub mod train;
 
 pub use outcome::{RunOutcome, best_of};
@@ -77,6 +78,8 @@ pub struct RunContext<'a> {
     pub progress: &'a RunProgress,
     /// Path prefix for files a run writes beside its record (`results/<name>/runs/<id>`).
     pub artifacts: std::path::PathBuf,
+    /// Where a training run keeps its checkpoints (`runs/<id>.ckpt/`), and resumes from.
+    pub checkpoints: std::path::PathBuf,
 }
 
 /// A kind of run: the typed sections it reads and what executing one does.
@@ -107,6 +110,12 @@ pub trait RunKind: Sync {
         Ok(())
     }
 
+    /// Checks a resolved run's values (ranges, the model's fit to the data) before any run
+    /// starts, naming the section and field so the error can point into the file.
+    fn check_values(_sections: &Self::Sections) -> Result<(), crate::validate::FieldError> {
+        Ok(())
+    }
+
     /// Runs one resolved config.
     fn execute(&self, sections: Self::Sections, ctx: &RunContext) -> anyhow::Result<RunOutcome>;
 }
@@ -120,6 +129,9 @@ pub trait AnyKind: Sync {
     fn canonical(&self, sections: Value) -> Result<Value, String>;
     /// The default sections (for `runner config --defaults`).
     fn defaults(&self) -> Value;
+    /// Checks the values of one resolved run config (ranges, and that the model fits the data),
+    /// before any run starts; the error names the section and field.
+    fn validate(&self, config: &Value) -> Result<(), crate::validate::FieldError>;
     fn execute(&self, config: &Value, ctx: &RunContext) -> anyhow::Result<RunOutcome>;
 }
 
@@ -142,6 +154,12 @@ impl<K: RunKind> AnyKind for K {
         serde_json::to_value(K::Sections::default()).unwrap_or_default()
     }
 
+    fn validate(&self, config: &Value) -> Result<(), crate::validate::FieldError> {
+        let sections: K::Sections = serde_json::from_value(config.clone())
+            .map_err(|e| crate::validate::FieldError::new("model", None, e))?;
+        K::check_values(&sections)
+    }
+
     fn execute(&self, config: &Value, ctx: &RunContext) -> anyhow::Result<RunOutcome> {
         let sections: K::Sections = serde_json::from_value(config.clone())
             .map_err(|e| anyhow::anyhow!("resolved config does not fit this kind: {e}"))?;
@@ -161,6 +179,50 @@ pub fn kind(name: KindName) -> &'static dyn AnyKind {
 /// Deserialises one spanned TOML value as `T`, only to report what does not fit.
 pub fn check_typed<T: DeserializeOwned>(value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
     T::deserialize(ValueDeserializer::from(value)).map(|_| ())
+}
+
+/// Checkpoints of a training run: with `train.checkpoint_every` set, they go to
+/// `runs/<id>.ckpt/` (`epoch_NNNN.safetensors`, and `last.safetensors` at the end), and a run
+/// that finds some there (it was killed) resumes from the newest. The runner removes the folder
+/// once the run's record is written.
+pub fn with_checkpoints<'a>(
+    trainer: training::Trainer<'a>,
+    ctx: &RunContext,
+    cfg: &training::TrainConfig,
+) -> Result<training::Trainer<'a>, training::TrainError> {
+    if cfg.checkpoint_every.is_none() {
+        return Ok(trainer);
+    }
+    let trainer = trainer.checkpoint_dir(ctx.checkpoints.clone());
+    match latest_checkpoint(&ctx.checkpoints) {
+        Some(p) => {
+            tracing::info!("resuming from {}", p.display());
+            trainer.resume(&p)
+        }
+        None => Ok(trainer),
+    }
+}
+
+/// `last.safetensors` if present, else the `epoch_NNNN.safetensors` with the highest N.
+pub fn latest_checkpoint(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let last = dir.join("last.safetensors");
+    if last.is_file() {
+        return Some(last);
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let n: usize = name
+                .strip_prefix("epoch_")?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()?;
+            Some((n, e.path()))
+        })
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, p)| p)
 }
 
 #[cfg(test)]

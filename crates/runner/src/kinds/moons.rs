@@ -27,6 +27,7 @@ use training::{TrainConfig, Trainer};
 
 use super::train::{Evaluated, Progress, build, load_cached, on_device, outcome};
 use super::{RunContext, RunKind, RunOutcome};
+use crate::validate::FieldError;
 use demonet::svm_baseline::{SvmBaseline, SvmKernel};
 use demonet::{Config2d, DemoNet2d, Grid};
 
@@ -81,9 +82,36 @@ impl RunKind for Moons {
         full
     }
 
-    fn execute(&self, cfg: MoonsSections, ctx: &RunContext) -> Result<RunOutcome> {
+    fn check_values(cfg: &MoonsSections) -> Result<(), FieldError> {
+        cfg.train
+            .validate()
+            .map_err(|e| FieldError::from_message("train", e))?;
+        cfg.model
+            .validate()
+            .map_err(|e| FieldError::from_message("model", format!("{e:#}")))?;
+        if cfg.data.name != DataName::Moons {
+            return Err(FieldError::new(
+                "data",
+                Some("name"),
+                "kind moons needs 2-D points: set `name` = \"moons\" (images go with kind = \"train\")",
+            ));
+        }
+        if cfg.data.moons_samples < 2 || !(cfg.data.moons_noise.is_finite() && cfg.data.moons_noise >= 0.0) {
+            return Err(FieldError::new(
+                "data",
+                Some("moons_samples"),
+                "`moons_samples` must be at least 2 and `moons_noise` a number >= 0",
+            ));
+        }
+        Ok(())
+    }
+
+    fn execute(&self, mut cfg: MoonsSections, ctx: &RunContext) -> Result<RunOutcome> {
+        super::sabotage::model2d(&mut cfg.model);
+        super::sabotage::train(&mut cfg.train);
         let t0 = Instant::now();
-        let data = load_cached(&cfg.data)?;
+        let mut data = load_cached(&cfg.data)?;
+        super::sabotage::training_split(&mut data.train);
         anyhow::ensure!(
             !data.is_image(),
             "kind moons needs 2-D points: set [data] name = \"moons\""
@@ -94,11 +122,13 @@ impl RunKind for Moons {
         loader.drop_last = true;
         let (train_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TrainingPoints);
-        let result = Trainer::new(&model, &vs, &cfg.train).and_then(|t| {
-            t.loader(&loader)
-                .observer(&mut observer)
-                .fit(&train_split, &test_split)
-        });
+        let result = Trainer::new(&model, &vs, &cfg.train)
+            .and_then(|t| super::with_checkpoints(t, ctx, &cfg.train))
+            .and_then(|t| {
+                t.loader(&loader)
+                    .observer(&mut observer)
+                    .fit(&train_split, &test_split)
+            });
         let timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
         let mut out = outcome(result, timings, Evaluated::TrainingPoints)?;
 
@@ -188,11 +218,7 @@ fn save_grid(path: &Path, grid: &GridRecord, prob: &[f32]) -> Result<()> {
             );
         }
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    img.save(path)
-        .with_context(|| format!("writing {}", path.display()))
+    durable::write_with(path, |tmp| Ok(img.save(tmp)?))
 }
 
 /// Reads a grid saved by [`save_grid`] as probabilities in rows of increasing y (`j * nx + i`

@@ -9,19 +9,25 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunOutcome {
     /// One map per epoch (e.g. `train_loss`, `test_top1`, `lr`, `img_per_s`; README "Metrics").
+    /// Non-finite values are stored as strings (`nonfinite.rs`), so a diverged run's record parses.
+    #[serde(with = "crate::nonfinite::maps")]
     pub epochs: Vec<BTreeMap<String, f64>>,
     /// Metrics at the end of the run.
-    #[serde(rename = "final")]
+    #[serde(rename = "final", with = "crate::nonfinite::map")]
     pub final_metrics: BTreeMap<String, f64>,
     /// The best value of each metric over the epochs (max for accuracies, min for losses).
+    #[serde(with = "crate::nonfinite::map")]
     pub best: BTreeMap<String, f64>,
     /// Metrics that are neither per-epoch nor best/final (baselines, counts, latencies).
+    #[serde(with = "crate::nonfinite::map")]
     pub other: BTreeMap<String, f64>,
     /// Training samples per second over the whole run, when the run trains.
+    #[serde(with = "crate::nonfinite::option")]
     pub samples_per_s: Option<f64>,
     /// Set when the run stopped early for a reason that is itself a result (a NaN loss).
     pub stopped: Option<String>,
     /// Seconds from the start of the run to its first training step, and to a built model.
+    #[serde(with = "crate::nonfinite::map")]
     pub timings: BTreeMap<String, f64>,
     /// Kind-specific data (implicit-dimension records, decision grids, ...).
     pub extra: Value,

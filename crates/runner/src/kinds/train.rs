@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 use tch::nn;
 use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
-use training::data::{DataSpec, Dataset, Split};
+use training::data::{DataName, DataSpec, Dataset, Split};
 use training::{EpochMetrics, Observer, RunInfo, StepInfo, TrainConfig, TrainRecord, Trainer};
 
-use super::{RunContext, RunKind, RunOutcome, best_of, check_typed};
+use super::{RunContext, RunKind, RunOutcome, best_of, check_typed, sabotage};
 use crate::progress::RunProgress;
+use crate::validate::FieldError;
 
 /// `[model]` of a training run: the architecture and its knobs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,9 +122,16 @@ impl RunKind for Train {
         sections
     }
 
-    fn execute(&self, cfg: TrainSections, ctx: &RunContext) -> Result<RunOutcome> {
+    fn check_values(cfg: &TrainSections) -> Result<(), FieldError> {
+        validate_sections(&cfg.model, &cfg.data, &cfg.train)
+    }
+
+    fn execute(&self, mut cfg: TrainSections, ctx: &RunContext) -> Result<RunOutcome> {
+        sabotage::model(&mut cfg.model);
+        sabotage::train(&mut cfg.train);
         let t0 = Instant::now();
-        let data = load_cached(&cfg.data)?;
+        let mut data = load_cached(&cfg.data)?;
+        sabotage::training_split(&mut data.train);
         let data_s = t0.elapsed().as_secs_f64();
         check_fit(&cfg.model, &data)?;
         let seed = cfg.train.seed;
@@ -137,17 +145,89 @@ impl RunKind for Train {
         let loader = data.loader(cfg.train.batch_size, true, seed);
         let (train_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TestSet);
-        let result = Trainer::new(model.as_ref(), &vs, &cfg.train).and_then(|t| {
-            t.loader(&loader)
-                .observer(&mut observer)
-                .fit(&train_split, &test_split)
-        });
+        let result = Trainer::new(model.as_ref(), &vs, &cfg.train)
+            .and_then(|t| super::with_checkpoints(t, ctx, &cfg.train))
+            .and_then(|t| {
+                t.loader(&loader)
+                    .observer(&mut observer)
+                    .fit(&train_split, &test_split)
+            });
         let mut timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
         if let Some(first) = observer.first_step_s {
             timings.insert("first_step_s".to_string(), first);
         }
         outcome(result, timings, Evaluated::TestSet)
     }
+}
+
+/// Range checks of each section, and the model's fit to the data as far as it is known without
+/// reading the files (channels, classes and image size of the standard sets).
+pub fn validate_sections(
+    model: &ModelConfig,
+    data: &DataSpec,
+    train: &TrainConfig,
+) -> Result<(), FieldError> {
+    train
+        .validate()
+        .map_err(|e| FieldError::from_message("train", e))?;
+    match model {
+        ModelConfig::Demonet(c) => c.validate(),
+        ModelConfig::Starnet(c) => c.validate(),
+        ModelConfig::Linear(_) => Ok(()),
+    }
+    .map_err(|e| FieldError::from_message("model", format!("{e:#}")))?;
+    // (channels, classes, side) of the sets whose shape is fixed; a folder's depends on its files.
+    let native = match data.name {
+        DataName::FashionMnist | DataName::Mnist => Some((1, 10, 28)),
+        DataName::Cifar10 => Some((3, 10, 32)),
+        DataName::Folder | DataName::Moons => None,
+    };
+    if data.name == DataName::Moons {
+        return Err(FieldError::new(
+            "data",
+            Some("name"),
+            "`name` = \"moons\" gives 2-D points: use kind = \"moons\" for them",
+        ));
+    }
+    let side = data.image_size.or(native.map(|n| n.2));
+    if let (ModelConfig::Demonet(c), Some(side)) = (model, side)
+        && c.patch > side
+    {
+        return Err(FieldError::new(
+            "model",
+            Some("patch"),
+            format!(
+                "`patch` = {} is larger than the {side} px images of [data]",
+                c.patch
+            ),
+        ));
+    }
+    if let Some((channels, classes, _)) = native {
+        let channels = data.channels.unwrap_or(channels);
+        if model.in_chans() != channels {
+            return Err(FieldError::new(
+                "model",
+                Some("in_chans"),
+                format!(
+                    "`in_chans` = {} but [data] {} gives {channels} channel(s)",
+                    model.in_chans(),
+                    data.name.as_str()
+                ),
+            ));
+        }
+        if model.num_classes() != classes {
+            return Err(FieldError::new(
+                "model",
+                Some("num_classes"),
+                format!(
+                    "`num_classes` = {} but [data] {} has {classes} classes",
+                    model.num_classes(),
+                    data.name.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Turns the loop's record into an outcome; a run stopped by a NaN keeps its epochs.
@@ -158,7 +238,11 @@ pub fn outcome(
 ) -> Result<RunOutcome> {
     let (record, stopped) = match result {
         Ok(r) => (r, None),
-        Err(e) if !e.record.epochs.is_empty() => (*e.record, Some(e.message)),
+        // A loss that became NaN or infinite is a result (the run diverged), even in epoch 0;
+        // the Trainer says so in its message (any other stop before an epoch is a failure).
+        Err(e) if !e.record.epochs.is_empty() || e.message.contains("loss became") => {
+            (*e.record, Some(e.message))
+        }
         Err(e) => bail!("training failed before the first epoch ended: {}", e.message),
     };
     let epochs: Vec<BTreeMap<String, f64>> = record
@@ -166,7 +250,11 @@ pub fn outcome(
         .iter()
         .map(|m| epoch_metrics(m, evaluated))
         .collect();
-    let final_metrics = epochs.last().cloned().unwrap_or_default();
+    let mut final_metrics = epochs.last().cloned().unwrap_or_default();
+    if epochs.is_empty() {
+        // Diverged before an epoch ended: its only measurement is that the loss was not finite.
+        final_metrics.insert("train_loss".to_string(), f64::NAN);
+    }
     let mut best = best_of(&epochs);
     best.remove("train_s");
     Ok(RunOutcome {
@@ -266,6 +354,7 @@ pub fn build<M>(
     let (vs, model) = training::seed::seeded(seed as i64, || -> Result<_> {
         let vs = nn::VarStore::new(device);
         let model = make(&vs.root())?;
+        super::sabotage::init(&vs);
         Ok((vs, model))
     })?;
     Ok((vs, model, t.elapsed().as_secs_f64()))

@@ -153,6 +153,8 @@ fn resolve(
     let config = kind
         .canonical(config)
         .map_err(|e| anyhow::anyhow!("run {index}: {e}"))?;
+    kind.validate(&config)
+        .map_err(|e| invalid(exp, &point, index, &e))?;
     let id = run_id(&json!({ "kind": exp.experiment.kind, "config": config }));
     Ok(RunSpec {
         index,
@@ -160,4 +162,28 @@ fn resolve(
         point,
         config,
     })
+}
+
+/// A value out of range in run `index`: at the sweep axis that set the field, else at the field.
+fn invalid(
+    exp: &Experiment,
+    point: &BTreeMap<String, Value>,
+    index: usize,
+    e: &crate::validate::FieldError,
+) -> anyhow::Error {
+    let field: Vec<&str> = std::iter::once(e.section.as_str())
+        .chain(e.field.as_deref())
+        .collect();
+    let span = exp
+        .axes
+        .iter()
+        .find(|a| a.path.iter().map(String::as_str).eq(field.iter().copied()) && point.contains_key(&a.key))
+        .map(|a| a.span.clone())
+        .or_else(|| crate::validate::key_span(&exp.source.text, &field));
+    let label = point
+        .iter()
+        .map(|(k, v)| format!("{k}={}", short(v)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    exp.source.error_at(span, format!("run {index} ({label}): {e}"))
 }

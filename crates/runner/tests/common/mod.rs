@@ -79,7 +79,9 @@ pub fn run_files(results: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(results.join("runs"))
         .map(|d| {
             d.map(|e| e.unwrap().path())
+                // Hidden files are temporary files and locks, not records.
                 .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();
