@@ -115,7 +115,7 @@ fn kill_during_a_summary_write_leaves_the_old_summary_whole() {
         "{:?}",
         names(&results)
     );
-    let summary = json(&results.join("summary.json"));
+    let summary = json(&results.join("summary.json"))["points"].clone();
     assert_eq!(summary[0]["metrics"]["best_eval_top1"]["n"], 2, "{summary}");
 }
 
@@ -164,7 +164,7 @@ fn two_sweeps_on_one_folder_run_each_run_once() {
     assert_eq!(all.len(), 8, "a run was made twice:\n{ta}\n---\n{tb}");
     let results = dir.path().join("results/c");
     assert_eq!(run_files(&results).len(), 8);
-    let summary = json(&results.join("summary.json"));
+    let summary = json(&results.join("summary.json"))["points"].clone();
     for entry in summary.as_array().unwrap() {
         assert_eq!(entry["metrics"]["best_eval_top1"]["n"], 4, "{summary}");
     }
@@ -306,7 +306,7 @@ fn a_nan_loss_is_a_result_that_parses_and_is_not_redone() {
         "{record}"
     );
     // The run is in the summary, its NaN stated as such.
-    let summary = json(&results.join("summary.json"));
+    let summary = json(&results.join("summary.json"))["points"].clone();
     assert_eq!(
         summary[1]["metrics"]["final_train_loss"]["mean"], "NaN",
         "{summary}"
@@ -346,7 +346,7 @@ fn a_panicking_run_fails_alone() {
     assert_eq!(failed[0]["index"], 1);
     assert!(failed[0]["error"].as_str().unwrap().contains("injected panic"));
     // The summary and plots went on, without the failed run.
-    let summary = json(&results.join("summary.json"));
+    let summary = json(&results.join("summary.json"))["points"].clone();
     assert_eq!(summary[0]["metrics"]["best_eval_top1"]["n"], 1, "{summary}");
     assert_eq!(summary[1]["metrics"]["best_eval_top1"]["n"], 2, "{summary}");
     assert!(results.join("curves.png").is_file());
