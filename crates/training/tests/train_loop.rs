@@ -125,7 +125,10 @@ fn run(cfg: &TrainConfig, opts: Opts) -> TrainRecord {
 }
 
 /// The metrics that must agree between runs (everything but timings).
-fn outcome(r: &TrainRecord) -> Vec<(usize, f64, f64, f64, Option<f64>, Option<f64>)> {
+/// (epoch, lr, train_loss, train_top1, test_loss, test_top1)
+type EpochRow = (usize, f64, f64, f64, Option<f64>, Option<f64>);
+
+fn outcome(r: &TrainRecord) -> Vec<EpochRow> {
     r.epochs
         .iter()
         .map(|m| {
