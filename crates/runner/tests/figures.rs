@@ -83,6 +83,7 @@ fn write_records(
             index: spec.index,
             point: spec.point.clone(),
             status: RunStatus::Complete,
+            error: None,
             started_at: "2026-01-01T00:00:00.000Z".into(),
             finished_at: "2026-01-01T00:01:00.000Z".into(),
             wall_s: 60.0,
