@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 
 use tch::{Tensor, nn};
 
-use crate::init::trunc_normal;
+use crate::init::{fan_in_uniform, trunc_normal};
 use crate::norm::batch_norm2d;
 
 /// How a conv's bias starts.
@@ -19,12 +19,25 @@ pub enum BiasInit {
     FanInUniform,
 }
 
-/// The settings of a square 2-D convolution; the default is stride 1, no padding, no groups.
+/// How a conv's weight starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightInit {
+    /// Trunc-normal std 0.02 (timm, and the official DemoNet code).
+    #[default]
+    TruncNormal,
+    /// PyTorch's default, `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` (the official StarNet code's convs;
+    /// see [`crate::InitScheme`]).
+    FanInUniform,
+}
+
+/// The settings of a square 2-D convolution; the default is stride 1, no padding, no groups,
+/// timm's init.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvConfig {
     pub stride: i64,
     pub padding: i64,
     pub groups: i64,
+    pub weight: WeightInit,
     pub bias: BiasInit,
 }
 
@@ -34,6 +47,7 @@ impl Default for ConvConfig {
             stride: 1,
             padding: 0,
             groups: 1,
+            weight: WeightInit::TruncNormal,
             bias: BiasInit::Zeros,
         }
     }
@@ -49,8 +63,9 @@ pub struct Conv {
     pub groups: i64,
 }
 
-/// A `kernel x kernel` conv `c_in -> c_out` with its variables `weight` (trunc-normal std 0.02, as
-/// timm initialises every conv of DemoNet and StarNet) and `bias` directly under `p`, in that order.
+/// A `kernel x kernel` conv `c_in -> c_out` with its variables `weight` (by default trunc-normal
+/// std 0.02, as timm initialises every conv of DemoNet and StarNet) and `bias` directly under `p`,
+/// in that order.
 pub fn conv2d<'a, P: Borrow<nn::Path<'a>>>(
     p: P,
     c_in: i64,
@@ -60,7 +75,11 @@ pub fn conv2d<'a, P: Borrow<nn::Path<'a>>>(
 ) -> Conv {
     let p = p.borrow();
     let fan_in = c_in / cfg.groups * kernel * kernel;
-    let weight = trunc_normal(p, "weight", &[c_out, c_in / cfg.groups, kernel, kernel], 0.02);
+    let dims = [c_out, c_in / cfg.groups, kernel, kernel];
+    let weight = match cfg.weight {
+        WeightInit::TruncNormal => trunc_normal(p, "weight", &dims, 0.02),
+        WeightInit::FanInUniform => fan_in_uniform(p, "weight", &dims, fan_in),
+    };
     let bias = match cfg.bias {
         BiasInit::Zeros => p.zeros("bias", &[c_out]),
         BiasInit::FanInUniform => {
@@ -158,6 +177,25 @@ mod tests {
         assert!(b > 0.0 && b <= 1.0 / 18f64.sqrt(), "bias {b}");
         let zero = conv2d(vs.root() / "z", 2, 3, 1, ConvConfig::default());
         assert_eq!(max_abs(&zero.bias), 0.0);
+    }
+
+    #[test]
+    fn fan_in_uniform_weights_follow_pytorchs_default() {
+        tch::manual_seed(2);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = ConvConfig {
+            weight: WeightInit::FanInUniform,
+            ..ConvConfig::default()
+        };
+        // 64 -> 256, 1x1: fan_in = 64, so U(-1/8, 1/8): bound 0.125, std 0.125 / sqrt(3) = 0.0722
+        let c = conv2d(vs.root() / "pw", 64, 256, 1, cfg);
+        let (max, std) = (max_abs(&c.weight), c.weight.std(true).double_value(&[]));
+        assert!(max <= 0.125 && max > 0.124, "max |w| {max}");
+        assert!((std - 0.0722).abs() < 0.002, "std {std}");
+        // the default: trunc-normal std 0.02 (bounds +-2 never reached)
+        let t = conv2d(vs.root() / "tn", 64, 256, 1, ConvConfig::default());
+        let std = t.weight.std(true).double_value(&[]);
+        assert!((std - 0.02).abs() < 0.0005, "std {std}");
     }
 
     #[test]

@@ -397,11 +397,11 @@ pub fn run_one(
     Ok(record)
 }
 
-/// A short result line: the first of best_test_top1 / best_train_top1 (moons: what the reference
-/// reports) / best_eval_top1 / whatever the run has.
+/// A short result line: the first of test_top1 (at the epoch selected on validation) /
+/// best_train_top1 (moons: what the reference reports) / best_eval_top1 / whatever the run has.
 fn headline(r: &RunRecord) -> String {
     let m = r.outcome.summary_metrics();
-    for key in ["best_test_top1", "best_train_top1", "best_eval_top1"] {
+    for key in ["test_top1", "best_train_top1", "best_eval_top1"] {
         if let Some(v) = m.get(key) {
             return format!("{key} = {:.2}%", v * 100.0);
         }

@@ -173,12 +173,12 @@ impl RunProgress {
 /// `loss 0.4123, acc 83.10%, 2345 img/s` from whichever of those a map has.
 pub fn format_metrics(m: &BTreeMap<String, f64>) -> String {
     let mut parts = Vec::new();
-    for key in ["train_loss", "test_loss", "eval_loss"] {
+    for key in ["train_loss", "val_loss", "test_loss", "eval_loss"] {
         if let Some(v) = m.get(key) {
             parts.push(format!("{key} {v:.4}"));
         }
     }
-    for key in ["train_top1", "test_top1", "eval_top1"] {
+    for key in ["train_top1", "val_top1", "test_top1", "eval_top1"] {
         if let Some(v) = m.get(key) {
             parts.push(format!("{key} {:.2}%", v * 100.0));
         }

@@ -33,6 +33,8 @@ mode = ["sum", "star"]
 "train.seed" = [0, 1, 2]
 
 [output]
+# these synthetic records evaluate the test split every epoch (no validation split)
+metric = "best_test_top1"
 compare = { field = "mode", base = "sum", treatment = "star" }
 paper = { sum = { 96 = 51.1, 128 = 58.5 }, star = { 96 = 57.6, 128 = 64.0 } }
 "#;
@@ -271,6 +273,8 @@ label = "linear"
 model = { arch = "linear", in_chans = 1, image_size = 28, num_classes = 10 }
 
 [output]
+# these synthetic records evaluate the test split every epoch (no validation split)
+metric = "best_test_top1"
 compare = { field = "mode", base = "sum", treatment = "star" }
 labels = { none = "no activation" }
 paper_label = "paper (Table 4)"

@@ -1,7 +1,7 @@
 //! StarNet's configuration: timm's presets S050..S4 plus the paper's ablation switches.
 
 use anyhow::{Result, bail, ensure};
-use layers::{Act, Mode, drop_path_rates};
+use layers::{Act, InitScheme, Mode, drop_path_rates};
 use serde::{Deserialize, Serialize};
 
 /// Width of the stem conv: fixed at 32 in the paper and in timm.
@@ -50,6 +50,10 @@ pub struct Config {
     /// The activation after the stem conv. timm's `act_layer` sets both this and `act`; keeping
     /// them apart lets "no activation in the block" (Table 9) leave the stem as the paper has it.
     pub stem_act: Act,
+    /// `timm` (conv weights trunc-normal std 0.02) or `official` (the official code's: convs keep
+    /// PyTorch's default, U(+-1/sqrt(fan_in))); see `layers::InitScheme`. The official S4 also
+    /// trains with `drop_path_rate = 0.1`.
+    pub init: InitScheme,
 }
 
 impl Default for Config {
@@ -71,6 +75,7 @@ impl Config {
             stage_modes: vec![Mode::Star; 4],
             act: Act::Relu6,
             stem_act: Act::Relu6,
+            init: InitScheme::Timm,
         }
     }
 

@@ -14,20 +14,45 @@
 //! ```
 
 use anyhow::Result;
-use layers::{Act, BiasInit, ConvBn, ConvConfig, Mode, batch_norm2d, drop_path, linear, star};
+use layers::{
+    Act, BiasInit, ConvBn, ConvConfig, InitScheme, Mode, WeightInit, batch_norm2d, drop_path, linear, star,
+};
 use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
 use crate::config::{Config, STEM_DIM};
 
-/// timm StarNet's `ConvBN(c_in, c_out, k, stride, padding = k // 2, groups, with_bn)`; the conv bias
-/// keeps PyTorch's default init (timm's `_init_weights` redraws only the weights).
-fn conv_bn(p: nn::Path, c_in: i64, c_out: i64, k: i64, stride: i64, groups: i64, with_bn: bool) -> ConvBn {
+/// How StarNet's convs start under `init`: the bias always keeps PyTorch's default (timm's
+/// `_init_weights` redraws only the weights; the official code redraws nothing).
+fn conv_init(init: InitScheme) -> ConvConfig {
+    ConvConfig {
+        weight: match init {
+            InitScheme::Timm => WeightInit::TruncNormal,
+            InitScheme::Official => WeightInit::FanInUniform,
+        },
+        bias: BiasInit::FanInUniform,
+        ..ConvConfig::default()
+    }
+}
+
+/// timm StarNet's `ConvBN(c_in, c_out, k, stride, padding = k // 2, groups, with_bn)`, its conv
+/// initialised as `init` says ([`conv_init`]).
+#[allow(clippy::too_many_arguments)]
+fn conv_bn(
+    p: nn::Path,
+    init: ConvConfig,
+    c_in: i64,
+    c_out: i64,
+    k: i64,
+    stride: i64,
+    groups: i64,
+    with_bn: bool,
+) -> ConvBn {
     let cfg = ConvConfig {
         stride,
         padding: k / 2,
         groups,
-        bias: BiasInit::FanInUniform,
+        ..init
     };
     ConvBn::new(p, c_in, c_out, k, cfg, with_bn)
 }
@@ -46,14 +71,22 @@ pub(crate) struct Block {
 }
 
 impl Block {
-    fn new(p: nn::Path, dim: i64, mlp_ratio: i64, mode: Mode, act: Act, drop_path: f64) -> Block {
+    fn new(
+        p: nn::Path,
+        init: ConvConfig,
+        dim: i64,
+        mlp_ratio: i64,
+        mode: Mode,
+        act: Act,
+        drop_path: f64,
+    ) -> Block {
         let hidden = mlp_ratio * dim;
         Block {
-            dwconv: conv_bn(&p / "dwconv", dim, dim, 7, 1, dim, true),
-            f1: conv_bn(&p / "f1", dim, hidden, 1, 1, 1, false),
-            f2: conv_bn(&p / "f2", dim, hidden, 1, 1, 1, false),
-            g: conv_bn(&p / "g", hidden, dim, 1, 1, 1, true),
-            dwconv2: conv_bn(&p / "dwconv2", dim, dim, 7, 1, dim, false),
+            dwconv: conv_bn(&p / "dwconv", init, dim, dim, 7, 1, dim, true),
+            f1: conv_bn(&p / "f1", init, dim, hidden, 1, 1, 1, false),
+            f2: conv_bn(&p / "f2", init, dim, hidden, 1, 1, 1, false),
+            g: conv_bn(&p / "g", init, hidden, dim, 1, 1, 1, true),
+            dwconv2: conv_bn(&p / "dwconv2", init, dim, dim, 7, 1, dim, false),
             mode,
             act,
             drop_path,
@@ -90,12 +123,14 @@ pub struct StarNet {
 }
 
 impl StarNet {
-    /// Builds the network under `p` (use `&vs.root()`), initialised as timm does it: convs and the
-    /// classifier trunc-normal std 0.02, BN weight 1 and bias 0, classifier bias 0. Seed with
-    /// `tch::manual_seed` first for a reproducible init.
+    /// Builds the network under `p` (use `&vs.root()`), initialised as `config.init` says (timm:
+    /// convs and the classifier trunc-normal std 0.02; official: the convs keep PyTorch's default),
+    /// BN weight 1 and bias 0, classifier bias 0. Seed with `tch::manual_seed` first for a
+    /// reproducible init.
     pub fn new(p: &nn::Path, config: &Config) -> Result<StarNet> {
         config.validate()?;
-        let stem = conv_bn(p / "stem" / "0", config.in_chans, STEM_DIM, 3, 2, 1, true);
+        let init = conv_init(config.init);
+        let stem = conv_bn(p / "stem" / "0", init, config.in_chans, STEM_DIM, 3, 2, 1, true);
         let rates = config.drop_path_rates();
         let mut prev = STEM_DIM;
         let mut block_index = 0;
@@ -103,12 +138,13 @@ impl StarNet {
         for (i, &depth) in config.depths.iter().enumerate() {
             let sp = p / "stages" / i;
             let dim = config.stage_dim(i);
-            let down = conv_bn(&sp / "0", prev, dim, 3, 2, 1, true);
+            let down = conv_bn(&sp / "0", init, prev, dim, 3, 2, 1, true);
             let blocks = (0..depth as usize)
                 .map(|j| {
                     let rate = rates[block_index + j];
                     Block::new(
                         &sp / (j + 1),
+                        init,
                         dim,
                         config.mlp_ratio,
                         config.stage_modes[i],

@@ -16,6 +16,7 @@ use tch::{Kind, Tensor, nn};
 
 use crate::config::TrainConfig;
 use crate::metrics::TrainRecord;
+use crate::snapshot::Snapshot;
 use crate::stepper::Stepper;
 
 fn dtype_of(kind: Kind) -> Result<Dtype> {
@@ -102,8 +103,12 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String,
     write_atomic(path, &file).with_context(|| format!("writing checkpoint {}", path.display()))
 }
 
+/// Prefix of the weights of the epoch selected on validation (`selected.<variable name>`).
+const SELECTED: &str = "selected.";
+
 /// Saves a training run at the end of epoch `epochs_done`: every variable of `vs`, the fp32
-/// masters (under mixed precision), optimizer and EMA state, the config and the record so far.
+/// masters (under mixed precision), optimizer and EMA state, the weights of the epoch selected on
+/// validation (if any), the config and the record so far.
 pub fn save_training(
     path: &Path,
     vs: &nn::VarStore,
@@ -111,6 +116,7 @@ pub fn save_training(
     cfg: &TrainConfig,
     epochs_done: usize,
     record: &TrainRecord,
+    selected: Option<&Snapshot>,
 ) -> Result<()> {
     let mut tensors: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
@@ -127,6 +133,13 @@ pub fn save_training(
     if let Some(ema) = &st.ema {
         tensors.extend(ema.state());
     }
+    if let Some(snap) = selected {
+        tensors.extend(
+            snap.tensors()
+                .iter()
+                .map(|(n, t)| (format!("{SELECTED}{n}"), t.shallow_clone())),
+        );
+    }
     let meta = HashMap::from([
         ("format".to_string(), "pt".to_string()),
         ("starlab.epochs_done".to_string(), epochs_done.to_string()),
@@ -137,14 +150,15 @@ pub fn save_training(
     save(path, &tensors, meta)
 }
 
-/// Restores what [`save_training`] wrote into `vs` and `st`; returns (epochs done, record so far).
+/// Restores what [`save_training`] wrote into `vs` and `st`; returns (epochs done, record so far,
+/// the selected epoch's weights when the checkpoint has them).
 /// A checkpoint written with another recipe (see [`TrainConfig::resume_conflicts`]) is refused.
 pub fn restore_training(
     path: &Path,
     vs: &nn::VarStore,
     st: &mut Stepper,
     cfg: &TrainConfig,
-) -> Result<(usize, TrainRecord)> {
+) -> Result<(usize, TrainRecord, Option<Snapshot>)> {
     let ck = Checkpoint::read(path)?;
     let saved: TrainConfig = serde_json::from_str(&ck.meta("starlab.train_config")?)
         .with_context(|| format!("checkpoint {}: unreadable `starlab.train_config`", path.display()))?;
@@ -182,7 +196,17 @@ pub fn restore_training(
     let done = parse("starlab.epochs_done")? as usize;
     let record: TrainRecord = serde_json::from_str(&ck.meta("starlab.record")?)
         .with_context(|| format!("checkpoint {}: unreadable `starlab.record`", path.display()))?;
-    Ok((done, record))
+    let names: Vec<String> = vs.variables().into_keys().collect();
+    let selected = if names.iter().all(|n| ck.has(&format!("{SELECTED}{n}"))) && !names.is_empty() {
+        let tensors = names
+            .into_iter()
+            .map(|n| Ok((n.clone(), ck.tensor(&format!("{SELECTED}{n}"))?)))
+            .collect::<Result<Vec<_>>>()?;
+        Some(Snapshot::from_tensors(tensors))
+    } else {
+        None
+    };
+    Ok((done, record, selected))
 }
 
 /// A checkpoint read into memory.

@@ -49,6 +49,11 @@ pub struct TrainConfig {
     pub ema: Option<f64>,
     /// Seeds the batch order, augmentation and drop path.
     pub seed: u64,
+    /// With a validation split, also evaluate the test split after every epoch (for test curves).
+    /// Off: the test split is evaluated once at the end, with the epoch selected on validation
+    /// and with the final weights. Without a validation split the test split is evaluated every
+    /// epoch regardless.
+    pub eval_test_every_epoch: bool,
     /// CPU threads for libtorch (`tch::set_num_threads`); `None`: libtorch's choice.
     pub threads: Option<usize>,
     /// bf16 mixed precision on CUDA (fp32 master weights, fp32 loss); ignored on the CPU.
@@ -81,6 +86,7 @@ impl Default for TrainConfig {
             grad_clip: None,
             ema: None,
             seed: 0,
+            eval_test_every_epoch: false,
             threads: None,
             amp: true,
             checkpoint_every: None,

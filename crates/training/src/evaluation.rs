@@ -1,12 +1,13 @@
 //! [`evaluate`]: loss and accuracies of a model on a split, in eval mode.
 
+use serde::{Deserialize, Serialize};
 use tch::{Kind, Reduction, Tensor, nn};
 
 use crate::data::{LoaderConfig, Split};
 use crate::metrics::correct_topk;
 
 /// Loss (cross-entropy, no smoothing) and accuracies of a model on a split, in eval mode.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub loss: f64,
     pub top1: f64,

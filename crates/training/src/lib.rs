@@ -5,6 +5,7 @@
 //!   [`config`]: its [`TrainConfig`]; [`observer`]: progress callbacks ([`Observer`]).
 //! - [`stepper`]: one optimizer step ([`Stepper`], what benchmarks time); [`evaluation`]: a model
 //!   on a split in eval mode ([`evaluate`]).
+//! - [`snapshot`]: a copy of the weights kept aside (the epoch selected on validation).
 //! - [`checkpoint`]: safetensors checkpoints, saving and restoring a run, atomic writes.
 //! - [`metrics`]: what a run records ([`TrainRecord`], [`EpochMetrics`]).
 //! - [`optim`], [`schedule`], [`ema`], [`flat`]: optimizer, learning-rate schedule, weight
@@ -25,6 +26,7 @@ pub mod observer;
 pub mod optim;
 pub mod schedule;
 pub mod seed;
+pub mod snapshot;
 pub mod stepper;
 pub mod trainer;
 

@@ -2,8 +2,13 @@
 //!
 //! It runs epochs of seeded batches through a model, with AdamW or SGD over flat parameter groups,
 //! a cosine schedule, label smoothing, gradient clipping and optional EMA ([`Stepper`]); it
-//! evaluates on the test split after every epoch, writes safetensors checkpoints and can resume
-//! from one ([`crate::checkpoint`]).
+//! writes safetensors checkpoints and can resume from one ([`crate::checkpoint`]).
+//!
+//! Model selection never looks at the test split. With a validation split ([`Trainer::validation`])
+//! the loop evaluates it after every epoch, keeps a copy of the weights of the best epoch on it
+//! ([`crate::snapshot`]) and, once all epochs are done, evaluates the test split with those
+//! weights and with the final ones (`record.selected_test`, `record.final_test`). Without one,
+//! the test split is evaluated after every epoch and the last epoch is the one reported.
 //!
 //! Reproducibility: the model's weights are whatever the caller built (seed before building);
 //! the batch order and augmentation come from `(seed, epoch)` through the loader; every other
@@ -25,6 +30,7 @@ use crate::evaluation::{Evaluation, evaluate};
 use crate::metrics::{EpochMetrics, TrainRecord, correct_topk};
 use crate::observer::{Observer, RunInfo, StepInfo};
 use crate::schedule::{Cosine, LrUpdate};
+use crate::snapshot::Snapshot;
 use crate::stepper::Stepper;
 
 /// A run that could not start or did not finish; `record` keeps the epochs that did
@@ -63,6 +69,9 @@ pub struct Trainer<'a> {
     train_loader: LoaderConfig,
     eval_loader: LoaderConfig,
     observer: Option<&'a mut dyn Observer>,
+    val: Option<&'a Split>,
+    /// The evaluation weights of `record.selected` (with a validation split).
+    selected_weights: Option<Snapshot>,
     checkpoint_dir: Option<PathBuf>,
     stop_after: Option<usize>,
     /// All epochs so far, including those before a resume.
@@ -107,6 +116,8 @@ impl<'a> Trainer<'a> {
             train_loader: LoaderConfig::default(),
             eval_loader: LoaderConfig::default(),
             observer: None,
+            val: None,
+            selected_weights: None,
             checkpoint_dir: None,
             stop_after: None,
             record,
@@ -141,6 +152,13 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Selects the reported epoch on `val` (evaluated after every epoch) instead of taking the
+    /// last one; the test split is then evaluated at the end (see the module doc).
+    pub fn validation(mut self, val: &'a Split) -> Self {
+        self.val = Some(val);
+        self
+    }
+
     /// Writes `last.safetensors` into `dir` at the end, and `epoch_NNNN.safetensors` every
     /// `checkpoint_every` epochs.
     pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -159,10 +177,11 @@ impl<'a> Trainer<'a> {
     /// `threads`, `checkpoint_every` and `log_every`): weights, optimizer, EMA and record.
     pub fn resume(mut self, path: &Path) -> Result<Self, TrainError> {
         match checkpoint::restore_training(path, self.vs, &mut self.stepper, &self.cfg) {
-            Ok((done, previous)) => {
+            Ok((done, previous, selected)) => {
                 self.next_epoch = done;
+                self.selected_weights = selected;
                 self.record.epochs = previous.epochs;
-                self.record.best = previous.best;
+                self.record.selected = previous.selected;
                 self.record.last = previous.last;
                 self.record.steps = previous.steps;
                 self.record.resumed_at_epoch = Some(done);
@@ -175,8 +194,9 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Trains the remaining epochs on `train`, evaluating on `test` after each (pass the training
-    /// split again to report training accuracy, as the two-moons reference does).
+    /// Trains the remaining epochs on `train`. Without a validation split it evaluates on `test`
+    /// after each epoch (pass the training split again to report training accuracy, as the
+    /// two-moons reference does); with one, see the module doc.
     ///
     /// Returns the record of all epochs. A NaN or infinite loss, or a failed checkpoint write,
     /// ends the run with a [`TrainError`] that names the cause and keeps the finished epochs.
@@ -207,19 +227,26 @@ impl<'a> Trainer<'a> {
         }
         for epoch in self.next_epoch..self.cfg.epochs {
             let trained = self.train_epoch(epoch, train)?;
-            let tested = self.evaluate(test);
+            let val = self.val.map(|v| self.evaluate(v));
+            let tested = (val.is_none() || self.cfg.eval_test_every_epoch).then(|| self.evaluate(test));
             let m = EpochMetrics {
                 epoch,
                 lr: trained.lr,
                 train_loss: trained.loss,
                 train_top1: trained.top1,
-                test_loss: tested.loss,
-                test_top1: tested.top1,
-                test_top5: tested.top5,
+                val_loss: val.map(|e| e.loss),
+                val_top1: val.map(|e| e.top1),
+                val_top5: val.and_then(|e| e.top5),
+                test_loss: tested.map(|e| e.loss),
+                test_top1: tested.map(|e| e.top1),
+                test_top5: tested.and_then(|e| e.top5),
                 train_s: trained.seconds,
                 train_img_per_s: trained.images as f64 / trained.seconds.max(1e-9),
             };
-            self.record.push(m.clone());
+            if self.record.push(m.clone()) && val.is_some() {
+                let vs = self.vs;
+                self.selected_weights = Some(self.stepper.with_eval_weights(|| Snapshot::take(vs)));
+            }
             if let Some(o) = self.observer.as_deref_mut() {
                 o.on_epoch(&m);
             }
@@ -230,7 +257,41 @@ impl<'a> Trainer<'a> {
                 break;
             }
         }
+        if self.next_epoch == self.cfg.epochs {
+            self.test_at_the_end(test);
+        }
         Ok(())
+    }
+
+    /// `record.final_test` and `record.selected_test`, evaluating the test split only where an
+    /// epoch did not already (at most twice: the final weights, the selected epoch's).
+    fn test_at_the_end(&mut self, test: &Split) {
+        let tested = |m: &EpochMetrics| {
+            Some(Evaluation {
+                loss: m.test_loss?,
+                top1: m.test_top1?,
+                top5: m.test_top5,
+            })
+        };
+        let last = self.record.last.clone();
+        let final_test = last
+            .as_ref()
+            .and_then(tested)
+            .unwrap_or_else(|| self.evaluate(test));
+        let selected = self.record.selected.clone();
+        let selected_test = match (&selected, &self.selected_weights) {
+            (Some(s), _) if Some(s.epoch) == last.as_ref().map(|l| l.epoch) => Some(final_test),
+            (Some(s), _) if tested(s).is_some() => tested(s),
+            (Some(_), Some(weights)) => {
+                let (device, kind) = (self.vs.device(), self.stepper.compute_kind);
+                let (model, loader) = (self.model, &self.eval_loader);
+                Some(weights.with_loaded(self.vs, || evaluate(model, test, loader, device, kind)))
+            }
+            // resumed from a checkpoint without the selected weights: not measurable
+            _ => None,
+        };
+        self.record.final_test = Some(final_test);
+        self.record.selected_test = selected_test;
     }
 
     /// One pass over `train` (epoch `epoch` of the schedule and of the seeded batch order). An
@@ -353,7 +414,8 @@ impl<'a> Trainer<'a> {
         ];
         for name in names.into_iter().flatten() {
             let (vs, st, cfg) = (self.vs, &self.stepper, &self.cfg);
-            checkpoint::save_training(&dir.join(name), vs, st, cfg, epoch + 1, &self.record)?;
+            let selected = self.selected_weights.as_ref();
+            checkpoint::save_training(&dir.join(name), vs, st, cfg, epoch + 1, &self.record, selected)?;
         }
         Ok(())
     }

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use tch::{Kind, Tensor};
 use training::data::spec::stratified_indices;
-use training::data::{Augment, DataName, DataSpec, LoaderConfig, Split, epoch_permutation, load};
+use training::data::{
+    Augment, DataName, DataSeed, DataSpec, LoaderConfig, Split, ValSize, epoch_permutation, load,
+};
 
 fn to_vec_i64(t: &Tensor) -> Vec<i64> {
     Vec::<i64>::try_from(&t.reshape([-1]).to_kind(Kind::Int64)).unwrap()
@@ -238,7 +240,7 @@ fn spec_defaults_and_toml() {
     assert_eq!(spec.path.as_deref(), Some(std::path::Path::new("/d")));
     assert_eq!(
         (spec.train_subset, spec.image_size, spec.channels, spec.seed),
-        (Some(500), Some(64), Some(3), 4)
+        (Some(500), Some(64), Some(3), DataSeed::Fixed(4))
     );
     assert_eq!(
         spec.augment,
@@ -336,7 +338,7 @@ fn spec_errors_name_the_field() {
 fn moons_spec_gives_the_papers_toy() {
     let ds = load(&DataSpec {
         name: DataName::Moons,
-        seed: 5,
+        seed: DataSeed::Fixed(5),
         ..Default::default()
     })
     .unwrap();
@@ -484,4 +486,152 @@ fn real_fashion_mnist_test_split_has_10000_balanced_images() {
     assert_eq!(to_vec_i64(&ds.test.y.bincount::<Tensor>(None, 10)), [100; 10]);
     let (x, y) = ds.test.batches(0, &ds.loader(256, false, 0)).next().unwrap();
     assert_eq!((x.size(), y.size()), (vec![256, 3, 64, 64], vec![256]));
+}
+
+// ---------- the validation split and the data seed ----------
+
+/// A folder data set of 3 classes x `per_class` images, each image a distinct colour.
+fn folder_with(per_class: u32) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for (split, n) in [("train", per_class), ("val", 4)] {
+        for (c, class) in ["a", "b", "c"].iter().enumerate() {
+            let dir = root.path().join(split).join(class);
+            std::fs::create_dir_all(&dir).unwrap();
+            for k in 0..n {
+                let colour = [c as u8 * 80, k as u8, if split == "val" { 255 } else { 0 }];
+                image::RgbImage::from_pixel(4, 4, image::Rgb(colour))
+                    .save(dir.join(format!("{k}.png")))
+                    .unwrap();
+            }
+        }
+    }
+    root
+}
+
+#[test]
+fn validation_split_is_disjoint_stratified_and_seeded() {
+    let root = folder_with(20);
+    let spec = DataSpec {
+        name: DataName::Folder,
+        path: Some(root.path().to_path_buf()),
+        image_size: Some(4),
+        val_size: ValSize::Count(15),
+        train_subset: Some(30),
+        seed: DataSeed::Fixed(3),
+        ..Default::default()
+    };
+    let ds = load(&spec).unwrap();
+    let val = ds.val.as_ref().expect("val_size > 0 gives a validation split");
+    assert_eq!((val.len(), ds.train.len(), ds.test.len()), (15, 30, 12));
+    // 15 of 3 balanced classes: 5 each; 30 of the 45 left: 10 each
+    assert_eq!(to_vec_i64(&val.y.bincount::<Tensor>(None, 3)), [5, 5, 5]);
+    assert_eq!(to_vec_i64(&ds.train.y.bincount::<Tensor>(None, 3)), [10, 10, 10]);
+    // an image is (class, index) through its red and green: no image is in both splits
+    let keys = |s: &Split| -> BTreeSet<(i64, i64)> {
+        let px = to_vec_i64(&s.x.narrow(2, 0, 1).narrow(3, 0, 1).flatten(0, -1));
+        px.chunks(3).map(|p| (p[0], p[1])).collect()
+    };
+    let (v, t) = (keys(val), keys(&ds.train));
+    assert_eq!((v.len(), t.len()), (15, 30), "distinct images");
+    assert!(v.is_disjoint(&t), "validation and training share images");
+    // the same seed draws the same split; another seed another one
+    assert_eq!(keys(load(&spec).unwrap().val.as_ref().unwrap()), v);
+    let other = load(&DataSpec {
+        seed: DataSeed::Fixed(4),
+        ..spec.clone()
+    })
+    .unwrap();
+    assert_ne!(keys(other.val.as_ref().unwrap()), v);
+    // a fraction of the 60 training images: 0.25 -> 15
+    let frac = load(&DataSpec {
+        val_size: ValSize::Fraction(0.25),
+        ..spec.clone()
+    })
+    .unwrap();
+    assert_eq!(keys(frac.val.as_ref().unwrap()), v, "0.25 of 60 is the same 15");
+    // none: the training subset is what it was before validation splits existed
+    let none = load(&DataSpec {
+        val_size: ValSize::NONE,
+        ..spec.clone()
+    })
+    .unwrap();
+    assert!(none.val.is_none());
+    assert_eq!(none.train.len(), 30);
+}
+
+#[test]
+fn validation_split_errors_name_the_fields() {
+    let root = folder_with(10);
+    let spec = DataSpec {
+        name: DataName::Folder,
+        path: Some(root.path().to_path_buf()),
+        image_size: Some(4),
+        seed: DataSeed::Fixed(0),
+        ..Default::default()
+    };
+    for (bad, want) in [
+        (
+            DataSpec {
+                val_size: ValSize::Count(30),
+                ..spec.clone()
+            },
+            "val_size",
+        ),
+        (
+            DataSpec {
+                val_size: ValSize::Count(10),
+                train_subset: Some(25),
+                ..spec.clone()
+            },
+            "20 samples left after holding out 10",
+        ),
+        (
+            DataSpec {
+                seed: DataSeed::Train,
+                ..spec.clone()
+            },
+            "with_train_seed",
+        ),
+        (
+            DataSpec {
+                name: DataName::Moons,
+                path: None,
+                image_size: None,
+                val_size: ValSize::Count(10),
+                ..spec.clone()
+            },
+            "moons have no validation split",
+        ),
+    ] {
+        let msg = load(&bad).expect_err(want).to_string();
+        assert!(msg.contains(want), "expected '{want}' in: {msg}");
+    }
+}
+
+#[test]
+fn data_seed_train_follows_the_training_seed() {
+    let spec = DataSpec {
+        name: DataName::Moons,
+        seed: DataSeed::Train,
+        ..Default::default()
+    };
+    for train_seed in [0u64, 7] {
+        let resolved = spec.with_train_seed(train_seed);
+        assert_eq!(resolved.seed, DataSeed::Fixed(train_seed));
+        let ds = load(&resolved).unwrap();
+        assert!(
+            ds.origin.contains(&format!("seed={train_seed})")),
+            "{}",
+            ds.origin
+        );
+    }
+    let a = load(&spec.with_train_seed(0)).unwrap();
+    let b = load(&spec.with_train_seed(7)).unwrap();
+    assert!(!a.train.x.equal(&b.train.x), "two training seeds, two draws");
+    // a fixed seed ignores the training seed
+    let fixed = DataSpec {
+        seed: DataSeed::Fixed(2),
+        ..spec
+    };
+    assert_eq!(fixed.with_train_seed(7).seed, DataSeed::Fixed(2));
 }

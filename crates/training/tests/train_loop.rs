@@ -90,13 +90,28 @@ struct Opts {
     resume: Option<PathBuf>,
     checkpoint_dir: Option<PathBuf>,
     stop_after: Option<usize>,
+    /// Select the epoch on [`misleading_val`].
+    val: bool,
+}
+
+/// A validation split built to disagree with the test split: blobs whose labels are shifted by
+/// one class, so it scores best while the model is still poor and worst once it is good.
+fn misleading_val() -> Split {
+    let b = blobs(60, 3);
+    Split {
+        y: (&b.y + 1).remainder(3),
+        ..b
+    }
 }
 
 fn run(cfg: &TrainConfig, opts: Opts) -> TrainRecord {
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
-    let (tr, te) = (blobs(120, 1), blobs(60, 2));
+    let (tr, te, val) = (blobs(120, 1), blobs(60, 2), misleading_val());
     let mut trainer = Trainer::new(&model, &vs, cfg).unwrap();
+    if opts.val {
+        trainer = trainer.validation(&val);
+    }
     if let Some(dir) = opts.checkpoint_dir {
         trainer = trainer.checkpoint_dir(dir);
     }
@@ -110,7 +125,10 @@ fn run(cfg: &TrainConfig, opts: Opts) -> TrainRecord {
 }
 
 /// The metrics that must agree between runs (everything but timings).
-fn outcome(r: &TrainRecord) -> Vec<(usize, f64, f64, f64, f64, f64)> {
+/// (epoch, lr, train_loss, train_top1, test_loss, test_top1)
+type EpochRow = (usize, f64, f64, f64, Option<f64>, Option<f64>);
+
+fn outcome(r: &TrainRecord) -> Vec<EpochRow> {
     r.epochs
         .iter()
         .map(|m| {
@@ -146,10 +164,13 @@ fn same_config_twice_gives_identical_metrics_and_it_learns() {
         assert_eq!(a.steps, 4 * 8);
         let last = a.last.as_ref().unwrap();
         assert!(
-            last.test_top1 > 0.8,
+            last.test_top1.unwrap() > 0.8,
             "{optimizer:?} did not learn the blobs: {last:?}"
         );
-        assert!(a.best.as_ref().unwrap().test_top1 >= last.test_top1);
+        // no validation split: the last epoch is the one reported, tested every epoch
+        assert_eq!(a.selected.as_ref().unwrap().epoch, last.epoch);
+        assert_eq!(a.final_test.unwrap().top1, last.test_top1.unwrap());
+        assert_eq!(a.selected_test, a.final_test);
         // a different seed changes the trajectory (the seed really is used)
         let c = run(
             &TrainConfig {
@@ -188,7 +209,7 @@ fn resuming_continues_the_same_trajectory() {
         Opts {
             resume: Some(dir.path().join("a/last.safetensors")),
             checkpoint_dir: Some(dir.path().join("b")),
-            stop_after: None,
+            ..Default::default()
         },
     );
     assert_eq!(resumed.resumed_at_epoch, Some(2));
@@ -213,6 +234,88 @@ fn resuming_continues_the_same_trajectory() {
         .err()
         .unwrap();
     assert!(err.message.contains("(fields: lr)"), "{}", err.message);
+}
+
+#[test]
+fn the_epoch_is_selected_on_validation_and_tested_with_its_weights() {
+    let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cfg = TrainConfig {
+        epochs: 5,
+        lr: 0.003,
+        ..config()
+    };
+    let with_val = || Opts {
+        val: true,
+        ..Default::default()
+    };
+    let lean = run(&cfg, with_val());
+    let every = TrainConfig {
+        eval_test_every_epoch: true,
+        ..cfg.clone()
+    };
+    let full = run(&every, with_val());
+    // evaluating the test split every epoch changes nothing else
+    let val_of = |r: &TrainRecord| -> Vec<(f64, Option<f64>)> {
+        r.epochs.iter().map(|m| (m.train_loss, m.val_top1)).collect()
+    };
+    assert_eq!(val_of(&lean), val_of(&full));
+    assert!(
+        lean.epochs
+            .iter()
+            .all(|m| m.test_top1.is_none() && m.val_top1.is_some())
+    );
+    assert!(full.epochs.iter().all(|m| m.test_top1.is_some()));
+
+    // the argmax of val_top1 (first on ties) and of test_top1, from the per-epoch numbers
+    let argmax = |key: &dyn Fn(&EpochMetrics) -> f64| {
+        let mut best = 0;
+        for (i, m) in full.epochs.iter().enumerate() {
+            if key(m) > key(&full.epochs[best]) {
+                best = i;
+            }
+        }
+        best
+    };
+    let by_val = argmax(&|m| m.val_top1.unwrap());
+    let by_test = argmax(&|m| m.test_top1.unwrap());
+    assert_ne!(
+        by_val, by_test,
+        "the constructed case must make val and test disagree: {full:?}"
+    );
+    let selected = lean.selected.as_ref().unwrap();
+    assert_eq!(selected.epoch, by_val);
+    assert!(
+        by_val < 4,
+        "selected before the last epoch, so its copied weights were tested"
+    );
+    // the test split with the selected epoch's weights, measured at the end = as measured then
+    let at = |e: usize| full.epochs[e].test_top1.unwrap();
+    assert_eq!(lean.selected_test.unwrap().top1, at(by_val));
+    assert_eq!(lean.final_test.unwrap().top1, at(4));
+    assert_eq!(
+        lean.selected_test.unwrap().loss,
+        full.epochs[by_val].test_loss.unwrap()
+    );
+
+    // resumed after the selected epoch, the copy of its weights comes from the checkpoint
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        &cfg,
+        Opts {
+            checkpoint_dir: Some(dir.path().join("a")),
+            stop_after: Some(4),
+            ..with_val()
+        },
+    );
+    let resumed = run(
+        &cfg,
+        Opts {
+            resume: Some(dir.path().join("a/last.safetensors")),
+            ..with_val()
+        },
+    );
+    assert_eq!(resumed.selected.as_ref().unwrap().epoch, by_val);
+    assert_eq!(resumed.selected_test, lean.selected_test);
 }
 
 #[test]
@@ -374,7 +477,7 @@ fn fit_is_train_epoch_then_evaluate_each_epoch() {
         let t = trainer.train_epoch(m.epoch, &tr).unwrap();
         let e = trainer.evaluate(&te);
         assert_eq!(
-            (t.lr, t.loss, t.top1, e.loss, e.top1, e.top5),
+            (t.lr, t.loss, t.top1, Some(e.loss), Some(e.top1), e.top5),
             (
                 m.lr,
                 m.train_loss,

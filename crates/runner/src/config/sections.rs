@@ -33,7 +33,7 @@ pub struct OutputSection {
     /// Results folder. Default: `results/<experiment.name>` (relative to the working directory).
     pub dir: Option<PathBuf>,
     /// Summary metric on the y axis of sweep plots (the README's "Metrics" lists the names).
-    /// Default: the kind's headline, `best_test_top1` (train), `best_train_top1` (moons, the
+    /// Default: the kind's headline, `test_top1` (train: at the epoch selected on validation), `best_train_top1` (moons, the
     /// reference's measure), `latency_mean_ms` (latency), `measured` (implicit_dim, not drawn).
     pub metric: String,
     /// Swept field on the x axis of the sweep plot (e.g. "width", "depth"). Default: the first
@@ -47,7 +47,7 @@ pub struct OutputSection {
     /// Legend label for the reference numbers.
     pub paper_label: String,
     /// Tolerances for `runner check`: summary metric -> largest allowed absolute difference of
-    /// the mean, e.g. `check = { best_test_top1 = 0.02 }`. Only metrics named here are checked.
+    /// the mean, e.g. `check = { test_top1 = 0.02 }`. Only metrics named here are checked.
     pub check: BTreeMap<String, f64>,
     /// A paired comparison, e.g. `compare = { field = "mode", base = "sum", treatment = "star" }`:
     /// the summary gets per-seed differences with 95% intervals, the figures a difference panel.
@@ -72,7 +72,7 @@ impl Default for OutputSection {
     fn default() -> Self {
         OutputSection {
             dir: None,
-            metric: "best_test_top1".to_string(),
+            metric: "test_top1".to_string(),
             x: None,
             group: None,
             paper: BTreeMap::new(),
@@ -89,7 +89,7 @@ impl OutputSection {
     /// The defaults, with `kind`'s headline metric.
     pub fn for_kind(kind: KindName) -> OutputSection {
         let metric = match kind {
-            KindName::Train => "best_test_top1",
+            KindName::Train => "test_top1",
             KindName::ImplicitDim => "measured",
             KindName::Moons => "best_train_top1",
             KindName::Latency => "latency_mean_ms",

@@ -7,8 +7,9 @@ use super::{Colors, Inputs, color_key, look, n_text, point_name, title};
 use crate::kinds::KindName;
 use crate::results::RunRecord;
 
-/// Per-epoch names of the held-out accuracy, newest first: `test_top1`, or on moons (no test
-/// set) `eval_top1`, eval mode on the training points; records before schema 2 say `top1`.
+/// Per-epoch names of the held-out accuracy, newest first: `test_top1` (when the test split was
+/// evaluated every epoch), else `val_top1`, or on moons (no test set) `eval_top1`, eval mode on
+/// the training points; records before schema 2 say `top1`.
 fn accuracy_keys(kind: KindName) -> &'static [&'static str] {
     match kind {
         KindName::Moons => &["eval_top1", "top1"],
@@ -97,6 +98,9 @@ pub fn curves(inputs: Inputs<'_>) -> Option<Curves> {
         // On two-moons the evaluation split is the training points themselves.
         accuracy_label: if exp.experiment.kind == KindName::Moons {
             "eval-mode top-1 on the training points (%)".into()
+        } else if accuracy_key == "val_top1" {
+            // the test split was evaluated only at the end (train.eval_test_every_epoch = false)
+            "validation top-1 (%)".into()
         } else {
             "test top-1 (%)".into()
         },

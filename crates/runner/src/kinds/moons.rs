@@ -110,7 +110,7 @@ impl RunKind for Moons {
         super::sabotage::model2d(&mut cfg.model);
         super::sabotage::train(&mut cfg.train);
         let t0 = Instant::now();
-        let mut data = load_cached(&cfg.data)?;
+        let mut data = load_cached(&cfg.data.with_train_seed(cfg.train.seed))?;
         super::sabotage::training_split(&mut data.train);
         anyhow::ensure!(
             !data.is_image(),
@@ -120,7 +120,7 @@ impl RunKind for Moons {
         let (vs, model, model_s) = build(ctx.device, cfg.train.seed, |p| DemoNet2d::new(p, &cfg.model))?;
         let mut loader = data.loader(cfg.train.batch_size, true, cfg.train.seed);
         loader.drop_last = true;
-        let (train_split, test_split) = on_device(&data, ctx.device);
+        let (train_split, _no_val, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TrainingPoints);
         let result = Trainer::new(&model, &vs, &cfg.train)
             .and_then(|t| super::with_checkpoints(t, ctx, &cfg.train))

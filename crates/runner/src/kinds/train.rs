@@ -5,6 +5,10 @@
 //! `linear` (the linear baseline: in_chans, image_size, num_classes).
 //! The model's input channels and classes must match the data: a mismatch is an error, not a
 //! silent fix, so that a config states exactly what it trains.
+//!
+//! `[data]` defaults differ from the library's in two fields, so that a run is honest out of the
+//! box: `val_size = 0.1` (the epoch is selected on a validation split, never on the test split)
+//! and `seed = "train"` (each training seed draws its own subsets; a sum/star pair shares them).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
@@ -16,7 +20,7 @@ use serde_json::{Value, json};
 use tch::nn;
 use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
-use training::data::{DataName, DataSpec, Dataset, Split};
+use training::data::{DataName, DataSeed, DataSpec, Dataset, Split, ValSize};
 use training::{EpochMetrics, Observer, RunInfo, StepInfo, TrainConfig, TrainRecord, Trainer};
 
 use super::{RunContext, RunKind, RunOutcome, best_of, check_typed, sabotage};
@@ -58,12 +62,31 @@ impl ModelConfig {
 }
 
 /// The sections of a `train` config.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainSections {
     pub model: ModelConfig,
     pub data: DataSpec,
     pub train: TrainConfig,
+}
+
+impl Default for TrainSections {
+    fn default() -> Self {
+        TrainSections {
+            model: ModelConfig::default(),
+            data: train_data_defaults(),
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+/// `[data]` as the `train` kind fills it in (see the module doc).
+pub fn train_data_defaults() -> DataSpec {
+    DataSpec {
+        val_size: ValSize::Fraction(0.1),
+        seed: DataSeed::Train,
+        ..DataSpec::default()
+    }
 }
 
 pub struct Train;
@@ -119,6 +142,14 @@ impl RunKind for Train {
 
     fn prepare(mut sections: Value) -> Value {
         default_arch(&mut sections, "demonet");
+        // A field left out of [data] takes the train kind's default, not the library's.
+        if let Value::Object(all) = &mut sections {
+            let mut data = serde_json::to_value(train_data_defaults()).unwrap_or_default();
+            if let (Value::Object(d), Some(Value::Object(given))) = (&mut data, all.get("data")) {
+                d.extend(given.clone());
+            }
+            all.insert("data".to_string(), data);
+        }
         sections
     }
 
@@ -130,11 +161,11 @@ impl RunKind for Train {
         sabotage::model(&mut cfg.model);
         sabotage::train(&mut cfg.train);
         let t0 = Instant::now();
-        let mut data = load_cached(&cfg.data)?;
+        let seed = cfg.train.seed;
+        let mut data = load_cached(&cfg.data.with_train_seed(seed))?;
         sabotage::training_split(&mut data.train);
         let data_s = t0.elapsed().as_secs_f64();
         check_fit(&cfg.model, &data)?;
-        let seed = cfg.train.seed;
         let (vs, model, model_s) = build(ctx.device, seed, |p| -> Result<Box<dyn nn::ModuleT>> {
             Ok(match &cfg.model {
                 ModelConfig::Demonet(c) => Box::new(demonet::DemoNet::new(p, c)?),
@@ -143,14 +174,17 @@ impl RunKind for Train {
             })
         })?;
         let loader = data.loader(cfg.train.batch_size, true, seed);
-        let (train_split, test_split) = on_device(&data, ctx.device);
+        let (train_split, val_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TestSet);
         let result = Trainer::new(model.as_ref(), &vs, &cfg.train)
             .and_then(|t| super::with_checkpoints(t, ctx, &cfg.train))
             .and_then(|t| {
-                t.loader(&loader)
-                    .observer(&mut observer)
-                    .fit(&train_split, &test_split)
+                let t = t.loader(&loader).observer(&mut observer);
+                match &val_split {
+                    Some(val) => t.validation(val),
+                    None => t,
+                }
+                .fit(&train_split, &test_split)
             });
         let mut timings = BTreeMap::from([("data_s".to_string(), data_s), ("model_s".to_string(), model_s)]);
         if let Some(first) = observer.first_step_s {
@@ -257,16 +291,35 @@ pub fn outcome(
     }
     let mut best = best_of(&epochs);
     best.remove("train_s");
+    let mut other = BTreeMap::from([("params".to_string(), record.params as f64)]);
+    if evaluated == Evaluated::TestSet {
+        // The headline: the test split at the epoch selected on validation (README, "Metrics").
+        if let Some(t) = record.final_test {
+            insert_test(&mut final_metrics, &t);
+        }
+        if let (Some(s), Some(t)) = (&record.selected, record.selected_test) {
+            insert_test(&mut other, &t);
+            other.insert("selected_epoch".to_string(), s.epoch as f64);
+        }
+    }
     Ok(RunOutcome {
         final_metrics,
         best,
-        other: BTreeMap::from([("params".to_string(), record.params as f64)]),
+        other,
         samples_per_s: Some(record.train_img_per_s),
         stopped: stopped.or(record.stopped),
         timings,
         extra: Value::Null,
         epochs,
     })
+}
+
+fn insert_test(into: &mut BTreeMap<String, f64>, t: &training::Evaluation) {
+    into.insert("test_loss".to_string(), t.loss);
+    into.insert("test_top1".to_string(), t.top1);
+    if let Some(t5) = t.top5 {
+        into.insert("test_top5".to_string(), t5);
+    }
 }
 
 /// What the loop's evaluation split is, which names its metrics (README, "Metrics"):
@@ -290,7 +343,8 @@ impl Evaluated {
 }
 
 /// One epoch as flat metrics: `train_*` are running means over the epoch's training batches,
-/// `<prefix>_*` are on the evaluation split (see [`Evaluated`]).
+/// `val_*` are on the validation split, `<prefix>_*` on the evaluation split (see [`Evaluated`]),
+/// each when that split was evaluated this epoch.
 pub fn epoch_metrics(m: &EpochMetrics, evaluated: Evaluated) -> BTreeMap<String, f64> {
     let held = evaluated.prefix();
     let mut out = BTreeMap::from([
@@ -298,14 +352,18 @@ pub fn epoch_metrics(m: &EpochMetrics, evaluated: Evaluated) -> BTreeMap<String,
         ("lr".to_string(), m.lr),
         ("train_loss".to_string(), m.train_loss),
         ("train_top1".to_string(), m.train_top1),
-        (format!("{held}_loss"), m.test_loss),
-        (format!("{held}_top1"), m.test_top1),
         ("train_s".to_string(), m.train_s),
         ("img_per_s".to_string(), m.train_img_per_s),
     ]);
-    if let Some(t5) = m.test_top5 {
-        out.insert(format!("{held}_top5"), t5);
-    }
+    let evaluated = [
+        ("val_loss".to_string(), m.val_loss),
+        ("val_top1".to_string(), m.val_top1),
+        ("val_top5".to_string(), m.val_top5),
+        (format!("{held}_loss"), m.test_loss),
+        (format!("{held}_top1"), m.test_top1),
+        (format!("{held}_top5"), m.test_top5),
+    ];
+    out.extend(evaluated.into_iter().filter_map(|(k, v)| Some((k, v?))));
     out
 }
 
@@ -360,9 +418,13 @@ pub fn build<M>(
     Ok((vs, model, t.elapsed().as_secs_f64()))
 }
 
-/// Both splits on `device` (shallow copies on the CPU).
-pub fn on_device(data: &Dataset, device: tch::Device) -> (Split, Split) {
-    (data.train.to_device(device), data.test.to_device(device))
+/// The training, validation (if any) and test splits on `device` (shallow copies on the CPU).
+pub fn on_device(data: &Dataset, device: tch::Device) -> (Split, Option<Split>, Split) {
+    (
+        data.train.to_device(device),
+        data.val.as_ref().map(|v| v.to_device(device)),
+        data.test.to_device(device),
+    )
 }
 
 /// Data sets stay loaded for the life of the process: a sweep's runs share one `[data]`.
@@ -389,6 +451,7 @@ fn shallow(d: &Dataset) -> Dataset {
     Dataset {
         name: d.name,
         train: split(&d.train),
+        val: d.val.as_ref().map(split),
         test: split(&d.test),
         num_classes: d.num_classes,
         channels: d.channels,

@@ -11,6 +11,7 @@ pub mod augment;
 pub mod cifar;
 pub mod error;
 pub mod folder;
+pub mod holdout;
 pub mod idx;
 pub mod locate;
 pub mod moons;
@@ -22,6 +23,7 @@ use tch::{Kind, Tensor};
 
 pub use augment::Augment;
 pub use error::{DataError, Result};
+pub use holdout::{DataSeed, ValSize};
 pub use spec::{DataName, DataSpec, Dataset, load};
 
 /// One split of a data set, held whole on one device.

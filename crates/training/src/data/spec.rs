@@ -1,15 +1,14 @@
 //! The `[data]` section of a config, and [`load`], which turns it into a [`Dataset`].
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
 
 use super::error::{DataError, Result};
+pub use super::holdout::stratified_indices;
+use super::holdout::{DataSeed, ValSize, holdout, subset};
 use super::locate::{self, Places, Source};
-use super::{Augment, LoaderConfig, Split, Stream, cifar, folder, idx, moons, rng};
+use super::{Augment, LoaderConfig, Split, cifar, folder, idx, moons};
 
 /// Which data set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -56,8 +55,13 @@ pub struct DataSpec {
     /// `data/<name>/`, system folders; see [`locate`]); required for `folder`. Default: none.
     pub path: Option<PathBuf>,
     /// Use only this many training samples: a stratified sample (every class contributes equally,
-    /// +-1, where it has enough samples), chosen by a shuffle seeded from `seed`. Default: all.
+    /// +-1, where it has enough samples), chosen by a shuffle seeded from `seed`, from what the
+    /// validation split leaves. Default: all.
     pub train_subset: Option<usize>,
+    /// Hold out a validation split from the training split, stratified and seeded from `seed`,
+    /// before `train_subset` is drawn (the two never share a sample): a count (`2000`) or a
+    /// fraction of the training split (`0.1`); `0`: none. Default 0 (the `train` kind: 0.1).
+    pub val_size: ValSize,
     /// The same for the test split. Default: all.
     pub test_subset: Option<usize>,
     /// Side of the square images the model sees. For `folder` the images are resized (shorter side)
@@ -70,8 +74,9 @@ pub struct DataSpec {
     pub moons_samples: usize,
     /// `moons` only: standard deviation of the Gaussian noise. Default 0.4 (the paper's 2-D toy).
     pub moons_noise: f64,
-    /// Seeds the subsets and the moons. Default 0.
-    pub seed: u64,
+    /// Seeds the subsets, the validation split and the moons: an integer, or `"train"` for the
+    /// run's `train.seed` (each seed then draws its own data). Default 0 (the `train` kind: "train").
+    pub seed: DataSeed,
     /// Training-time augmentation (random crop with padding, horizontal flip). Default: off.
     pub augment: Augment,
     /// Normalise image batches with the data set's standard per-channel mean and std (after
@@ -86,12 +91,13 @@ impl Default for DataSpec {
             name: DataName::FashionMnist,
             path: None,
             train_subset: None,
+            val_size: ValSize::NONE,
             test_subset: None,
             image_size: None,
             channels: None,
             moons_samples: 100,
             moons_noise: 0.4,
-            seed: 0,
+            seed: DataSeed::Fixed(0),
             augment: Augment::default(),
             normalize: true,
         }
@@ -103,6 +109,8 @@ impl Default for DataSpec {
 pub struct Dataset {
     pub name: DataName,
     pub train: Split,
+    /// The validation split held out of the training data (`val_size`), if any.
+    pub val: Option<Split>,
     pub test: Split,
     pub num_classes: i64,
     /// Channels of the batches the model sees (after any repeat). Feature data: the number of
@@ -193,9 +201,31 @@ const CIFAR_CLASSES: [&str; 10] = [
     "truck",
 ];
 
+impl DataSpec {
+    /// This spec with `seed = "train"` replaced by `train_seed` (what [`load`] needs).
+    pub fn with_train_seed(&self, train_seed: u64) -> DataSpec {
+        DataSpec {
+            seed: DataSeed::Fixed(self.seed.resolve(train_seed)),
+            ..self.clone()
+        }
+    }
+}
+
 /// Loads the data set `spec` describes, on the CPU, checking every field first.
 pub fn load(spec: &DataSpec) -> Result<Dataset> {
+    let DataSeed::Fixed(seed) = spec.seed else {
+        return Err(DataError::spec(
+            "seed",
+            "\"train\" stands for the training seed: resolve it with `DataSpec::with_train_seed` first",
+        ));
+    };
     let is_moons = spec.name == DataName::Moons;
+    if is_moons && !spec.val_size.is_none() {
+        return Err(DataError::spec(
+            "val_size",
+            "moons have no validation split (the toy reports accuracy on its training points); use 0",
+        ));
+    }
     if is_moons {
         for (field, set) in [
             ("image_size", spec.image_size.is_some()),
@@ -267,18 +297,32 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
             (train, test, classes, root.display().to_string())
         }
         DataName::Moons => {
-            let m = moons::make_moons(spec.moons_samples, spec.moons_noise, spec.seed)?;
+            let m = moons::make_moons(spec.moons_samples, spec.moons_noise, seed)?;
             let origin = format!(
-                "make_moons(n_samples={}, noise={}, seed={})",
-                spec.moons_samples, spec.moons_noise, spec.seed
+                "make_moons(n_samples={}, noise={}, seed={seed})",
+                spec.moons_samples, spec.moons_noise
             );
             // The paper's toy reports training accuracy: the test split is the same points.
             (m.to_split(), m.to_split(), names(&["outer", "inner"]), origin)
         }
     };
 
-    let train = subset(train, spec.train_subset, spec.seed, 0, "train_subset")?;
-    let test = subset(test, spec.test_subset, spec.seed, 1, "test_subset")?;
+    let (train, val) = holdout(train, spec.val_size, seed)?;
+    if let (Some(v), Some(n)) = (&val, spec.train_subset)
+        && n as i64 > train.len()
+    {
+        return Err(DataError::spec(
+            "train_subset",
+            format!(
+                "{n} is more than the {} samples left after holding out {} for validation (val_size = {}); lower one of them",
+                train.len(),
+                v.len(),
+                spec.val_size
+            ),
+        ));
+    }
+    let train = subset(train, spec.train_subset, seed, 0, "train_subset")?;
+    let test = subset(test, spec.test_subset, seed, 1, "test_subset")?;
 
     let num_classes = train.num_classes;
     let (channels, image_size) = if is_moons {
@@ -309,6 +353,7 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
     Ok(Dataset {
         name: spec.name,
         train,
+        val,
         test,
         num_classes,
         channels,
@@ -339,43 +384,4 @@ fn load_idx(
         || idx::load_idx_split(&files.test_images, &files.test_labels),
     );
     Ok((train?, test?, names(classes), files.dir.display().to_string()))
-}
-
-/// `n` of `split`'s samples, stratified by class (see [`stratified_indices`]).
-fn subset(split: Split, n: Option<usize>, seed: u64, which: u64, field: &'static str) -> Result<Split> {
-    let Some(n) = n else { return Ok(split) };
-    let len = split.len() as usize;
-    if n == 0 || n > len {
-        return Err(DataError::spec(
-            field,
-            format!("{n} is not between 1 and the split's {len} samples"),
-        ));
-    }
-    let labels = Vec::<i64>::try_from(&split.y).map_err(|e| DataError::spec(field, e.to_string()))?;
-    let index = stratified_indices(&labels, n, seed, which);
-    Ok(split.select(&Tensor::from_slice(&index)))
-}
-
-/// `n` indices into `labels`, every class contributing equally (+-1) while it has samples left,
-/// chosen by a shuffle seeded from `(seed, which)`; returned in ascending order.
-///
-/// After the shuffle, each sample is ranked within its class; samples are taken by rank (all
-/// classes' first, then all classes' second, ...) and, within a rank, in shuffled order.
-pub fn stratified_indices(labels: &[i64], n: usize, seed: u64, which: u64) -> Vec<i64> {
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    order.shuffle(&mut rng(seed, Stream::Subset, which, 0));
-    let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
-    let mut keyed: Vec<(usize, usize, usize)> = order
-        .iter()
-        .enumerate()
-        .map(|(pos, &i)| {
-            let rank = seen.entry(labels[i]).or_insert(0);
-            *rank += 1;
-            (*rank, pos, i)
-        })
-        .collect();
-    keyed.sort_unstable();
-    let mut chosen: Vec<i64> = keyed.into_iter().take(n).map(|(_, _, i)| i as i64).collect();
-    chosen.sort_unstable();
-    chosen
 }
