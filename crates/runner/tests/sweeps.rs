@@ -366,6 +366,8 @@ fn stale_records_are_rerun_or_kept_marked() {
     // Pretend run 0 was made by other code, and run 1 from a dirty tree.
     let mut old = first.clone();
     old["code_fingerprint"] = serde_json::json!("00000000deadbeef");
+    // Explicit, so the test does not depend on whether this checkout has uncommitted changes.
+    old["git"]["dirty"] = serde_json::json!(false);
     std::fs::write(&files[0], serde_json::to_string(&old).unwrap()).unwrap();
     let mut dirty = json(&files[1]);
     dirty["git"]["dirty"] = serde_json::json!(true);
