@@ -144,12 +144,7 @@ pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
         .collect();
     let paired = exp.output.compare.as_ref().map(|c| {
         let metric = c.metric.as_deref().unwrap_or(&exp.output.metric);
-        let seeds: Vec<&str> = exp
-            .axes
-            .iter()
-            .filter(|a| a.is_seed())
-            .map(|a| a.key.as_str())
-            .collect();
+        let seeds = crate::sweep::seed_axes(exp);
         let x = figures::x_axis(exp);
         stats::paired(c, metric, &seeds, x.as_deref(), records)
     });

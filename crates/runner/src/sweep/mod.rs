@@ -33,15 +33,19 @@ pub struct RunSpec {
     pub config: Value,
 }
 
+/// The keys of the sweep's seed axes (runs that differ only in these are replicates).
+pub fn seed_axes(exp: &Experiment) -> Vec<&str> {
+    exp.axes
+        .iter()
+        .filter(|a| a.is_seed())
+        .map(|a| a.key.as_str())
+        .collect()
+}
+
 impl RunSpec {
     /// The point without seed axes: runs that differ only in seed share it in the summary.
     pub fn group_point(&self, exp: &Experiment) -> BTreeMap<String, Value> {
-        let seeds: Vec<&str> = exp
-            .axes
-            .iter()
-            .filter(|a| a.is_seed())
-            .map(|a| a.key.as_str())
-            .collect();
+        let seeds = seed_axes(exp);
         self.point
             .iter()
             .filter(|(k, _)| !seeds.contains(&k.as_str()))
