@@ -5,6 +5,9 @@ TIMM_VERSION=1.0.31         # reference implementation for the StarNet parity fi
 ONNXRUNTIME_VERSION=1.31.1  # the ONNX Runtime the `ort` crate 2.0.0-rc.15 pairs with (1.31)
 ONNX_VERSION=1.23.2         # for the bench peer's torch.onnx.export of timm's StarNet
 VENV=.venv
+# No pip cache: the torch wheels alone are GBs, and a cached copy doubles what the install needs
+# on disk (CI once ran out of space here).
+PIP_INSTALL=(-m pip install -q --disable-pip-version-check --no-cache-dir)
 
 die() { printf '\nstarlab setup: %s\n' "$*" >&2; exit 1; }
 note() { printf 'starlab setup: %s\n' "$*" >&2; }
@@ -22,8 +25,9 @@ setup_libtorch() {
     return 0
   fi
   ensure_venv
+  need_disk 8 "torch==$TORCH_VERSION with its CUDA libraries"
   note "installing torch==$TORCH_VERSION into $VENV (about a minute, 4.6 GB with its CUDA libraries)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" \
+  "$VENV/bin/python" "${PIP_INSTALL[@]}" "torch==$TORCH_VERSION" \
     || die "pip could not install torch==$TORCH_VERSION (output above). Check the network to PyPI and free disk space, or use a libtorch you already have: export LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1 with a python3 whose torch is $TORCH_VERSION)."
   local torch_dir
   torch_dir=$("$VENV/bin/python" -W ignore -c 'import os, torch; print(os.path.dirname(torch.__file__))') \
@@ -32,6 +36,17 @@ setup_libtorch() {
   ln -sfn "$torch_dir" .libtorch
   echo "$TORCH_VERSION" > "$VENV/.torch-version"
   note "libtorch $TORCH_VERSION ready: .libtorch -> $torch_dir"
+}
+
+# Fails early, with the numbers, where pip would fail half-way with "No space left on device".
+# pip unpacks in $TMPDIR and installs into $VENV: both need room.
+need_disk() {
+  local gb=$1 what=$2 dir free
+  for dir in . "${TMPDIR:-/tmp}"; do
+    free=$(df -Pk "$dir" 2>/dev/null | awk 'NR==2 {print int($4 / 1048576)}')
+    [ -z "$free" ] || [ "$free" -ge "$gb" ] \
+      || die "installing $what needs about $gb GB free; $(cd "$dir" && pwd) has $free GB. Free some space, or point TMPDIR elsewhere, or use a libtorch you already have: export LIBTORCH=/path/to/libtorch."
+  done
 }
 
 ensure_venv() {
@@ -49,7 +64,7 @@ setup_timm() {
   # A marker, not an import: importing timm imports torch, which takes seconds.
   [ "$(cat "$VENV/.timm-version" 2>/dev/null)" = "$TIMM_VERSION" ] && return 0
   note "installing timm==$TIMM_VERSION into $VENV (test fixtures)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" \
+  "$VENV/bin/python" "${PIP_INSTALL[@]}" "torch==$TORCH_VERSION" \
       "torchvision==$TORCHVISION_VERSION" "timm==$TIMM_VERSION" safetensors numpy \
     || die "pip could not install timm==$TIMM_VERSION (output above); the StarNet parity tests need it."
   echo "$TIMM_VERSION" > "$VENV/.timm-version"
@@ -70,7 +85,7 @@ setup_onnxruntime() {
   ensure_venv
   if [ "$(cat "$VENV/.onnxruntime-version" 2>/dev/null)" != "$ONNXRUNTIME_VERSION" ]; then
     note "installing onnxruntime==$ONNXRUNTIME_VERSION and onnx==$ONNX_VERSION into $VENV (the ONNX backend)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "onnxruntime==$ONNXRUNTIME_VERSION" \
+    "$VENV/bin/python" "${PIP_INSTALL[@]}" "onnxruntime==$ONNXRUNTIME_VERSION" \
         "onnx==$ONNX_VERSION" \
       || die "pip could not install onnxruntime==$ONNXRUNTIME_VERSION (output above); the ONNX Runtime backend and its tests need it. Or export ORT_DYLIB_PATH=/path/to/libonnxruntime.so (ONNX Runtime >= 1.31)."
   fi
