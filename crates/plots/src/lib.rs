@@ -152,11 +152,12 @@ fn save(figure: &impl Figure, stem: &Path) -> Result<PlotFiles> {
     // plotters-svg labels embedded bitmaps "data:png", which is not a media type (RFC 2397 wants
     // "image/png"); librsvg sniffs the bytes anyway, but viewers should not have to guess.
     let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
-    std::fs::write(&files.svg, svg).with_context(|| format!("writing {}", files.svg.display()))?;
-    {
-        let root = BitMapBackend::new(&files.png, size).into_drawing_area();
+    // Temp + rename: a reader (or a killed run) never sees half a figure.
+    durable::write_atomic(&files.svg, svg.as_bytes())?;
+    durable::write_with(&files.png, |tmp| {
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
         figure.draw(&root).and_then(|()| Ok(root.present()?))
-    }
+    })
     .with_context(|| format!("drawing {}", files.png.display()))?;
     Ok(files)
 }

@@ -161,10 +161,11 @@ struct CommonArgs {
 
 #[derive(Args, Clone)]
 struct ExecArgs {
-    /// Runs at a time. On CPU the threads are split between them. Runs with drop path or dropout
-    /// are bit-reproducible only at 1 (libtorch has one random generator per process).
-    #[arg(long, default_value_t = 1)]
-    jobs: usize,
+    /// Runs at a time (default: the config's `[experiment] jobs`, else 1). On CPU the threads are
+    /// split between them. Runs with drop path or dropout are bit-reproducible only at 1 (libtorch
+    /// has one random generator per process).
+    #[arg(long)]
+    jobs: Option<usize>,
     /// cpu, cuda or auto (CUDA when libtorch sees a GPU).
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
@@ -295,12 +296,13 @@ fn load(config: &Path, overrides: &[Override]) -> Result<Experiment> {
 /// Exit status when nothing could be done; 1..=100 count failed runs.
 const EXIT_ERROR: u8 = 101;
 
-fn exec_options(results: PathBuf, exec: &ExecArgs) -> Result<ExecOptions> {
-    if exec.threads == Some(0) || exec.jobs == 0 {
-        bail!("--threads and --jobs must be at least 1");
+fn exec_options(results: PathBuf, exec: &ExecArgs, config_jobs: Option<usize>) -> Result<ExecOptions> {
+    let jobs = exec.jobs.or(config_jobs).unwrap_or(1);
+    if exec.threads == Some(0) || jobs == 0 {
+        bail!("--threads and --jobs (or [experiment] jobs) must be at least 1");
     }
     let mut opts = ExecOptions::new(results);
-    opts.jobs = exec.jobs;
+    opts.jobs = jobs;
     opts.device = exec.device;
     opts.threads = exec.threads;
     opts.bars &= !exec.no_bars;
@@ -335,7 +337,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 );
             }
             let results = exp.results_dir(a.common.results.as_deref());
-            let mut opts = exec_options(results.clone(), &a.exec)?;
+            let mut opts = exec_options(results.clone(), &a.exec, exp.experiment.jobs)?;
             opts.force = a.force;
             opts.reuse_stale = a.reuse_stale;
             let runs = match a.index {
@@ -421,12 +423,12 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 ensure_schema(fresh)?;
             }
             let exec = ExecArgs {
-                jobs: a.jobs,
+                jobs: Some(a.jobs),
                 device: DeviceChoice::Cpu,
                 threads: a.threads,
                 no_bars: a.no_bars,
             };
-            let opts = exec_options(PathBuf::new(), &exec)?;
+            let opts = exec_options(PathBuf::new(), &exec, None)?;
             let report = check::run(
                 &a.results,
                 a.config.as_deref(),

@@ -28,11 +28,12 @@ pub fn markdown(exp: &Experiment, summary: &Summary, runs: usize) -> String {
     out
 }
 
-/// Summary metrics shown: `[output] metric`, the checked ones, the compared one.
+/// Summary metrics shown: `[output] metric`, the checked ones, the compared one, `columns`.
 fn metrics(exp: &Experiment) -> Vec<String> {
     let mut m = vec![exp.output.metric.clone()];
     m.extend(exp.output.check.keys().cloned());
     m.extend(exp.output.compare.as_ref().and_then(|c| c.metric.clone()));
+    m.extend(exp.output.columns.iter().cloned());
     let mut seen = Vec::new();
     m.retain(|x| {
         let new = !seen.contains(x);

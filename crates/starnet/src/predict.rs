@@ -114,6 +114,7 @@ pub fn load_image(path: impl AsRef<Path>, pre: &Preprocess) -> Result<Tensor> {
 
 fn load_npy(path: &Path) -> Result<Tensor> {
     ensure!(path.is_file(), "input file {} does not exist", path.display());
+    check_npy_length(path)?;
     let t = Tensor::read_npy(path).with_context(|| {
         format!(
             "cannot read {} as a .npy array (C order, float32/float64)",
@@ -137,6 +138,60 @@ fn load_npy(path: &Path) -> Result<Tensor> {
         size[3]
     );
     Ok(t.to_kind(Kind::Float))
+}
+
+/// A `.npy` file must hold as many data bytes as its header's shape and dtype say: libtorch's
+/// reader trusts the header, so a truncated file would be read past its end.
+fn check_npy_length(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (header, data_start) = npy_header(&bytes)
+        .with_context(|| format!("{} is not a .npy file (no valid NumPy header)", path.display()))?;
+    let field = |key: &str| {
+        let at = header.find(&format!("'{key}'"))? + key.len() + 2;
+        Some(header[at..].trim_start_matches([':', ' ']))
+    };
+    let itemsize = field("descr")
+        .and_then(|d| d.trim_start_matches('\'').split('\'').next())
+        .and_then(|d| {
+            d.trim_start_matches(['<', '>', '|', '='])
+                .get(1..)?
+                .parse::<usize>()
+                .ok()
+        });
+    let shape = field("shape").and_then(|s| {
+        let inner = s.strip_prefix('(')?.split(')').next()?;
+        inner
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| d.parse::<usize>().ok())
+            .collect::<Option<Vec<_>>>()
+    });
+    let (Some(itemsize), Some(shape)) = (itemsize, shape) else {
+        bail!(
+            "{}: cannot read dtype and shape from its .npy header {header:?}",
+            path.display()
+        );
+    };
+    let expected = shape.iter().product::<usize>() * itemsize;
+    let found = bytes.len() - data_start;
+    ensure!(
+        found >= expected,
+        "{}: truncated .npy file: its header says shape {shape:?} ({expected} bytes of data), the file holds {found}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// The header text and the offset of the data (format versions 1 to 3).
+fn npy_header(bytes: &[u8]) -> Option<(&str, usize)> {
+    let rest = bytes.strip_prefix(b"\x93NUMPY")?;
+    let (len, start) = match rest.first()? {
+        1 => (u16::from_le_bytes([*rest.get(2)?, *rest.get(3)?]) as usize, 10),
+        _ => (u32::from_le_bytes(rest.get(2..6)?.try_into().ok()?) as usize, 12),
+    };
+    let header = std::str::from_utf8(bytes.get(start..start + len)?).ok()?;
+    Some((header, start + len))
 }
 
 /// One ranked class.

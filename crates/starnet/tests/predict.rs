@@ -83,6 +83,23 @@ fn npy_input_is_used_as_is_and_bad_shapes_are_errors() {
         .unwrap();
     assert!(format!("{:#}", load_input(&ints).unwrap_err()).contains("expected a float array"));
 
+    // Cut short: the header still says 2 x 3 x 64 x 48 float32, the data are 100 bytes short.
+    let truncated = dir.path().join("truncated.npy");
+    let whole = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &whole[..whole.len() - 100]).unwrap();
+    let msg = format!("{:#}", load_input(&truncated).unwrap_err());
+    assert!(
+        msg.contains("truncated.npy") && msg.contains("truncated .npy file") && msg.contains("73728 bytes"),
+        "{msg}"
+    );
+    let garbage = dir.path().join("garbage.npy");
+    std::fs::write(&garbage, b"\x93NUMPY\x01").unwrap();
+    let msg = format!("{:#}", load_input(&garbage).unwrap_err());
+    assert!(
+        msg.contains("garbage.npy") && msg.contains("no valid NumPy header"),
+        "{msg}"
+    );
+
     let missing = format!("{:#}", load_input(dir.path().join("none.png")).unwrap_err());
     assert!(missing.contains("none.png"), "{missing}");
     let not_image = dir.path().join("text.jpg");

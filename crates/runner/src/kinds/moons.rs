@@ -9,7 +9,8 @@
 //! Metrics: the reference reports the best *training* accuracy (`best_train_top1`, the running
 //! accuracy over the epoch's batches). There is no test set: the loop evaluates on the training
 //! points themselves, in eval mode, so those metrics are `eval_loss`/`eval_top1` (not `test_*`).
-//! Beside them `svm_poly_top1` and `svm_rbf_top1` (the SVMs' training accuracy).
+//! Beside them `svm_poly_top1` and `svm_rbf_top1` (the SVMs' training accuracy) and
+//! `logistic_top1` (a logistic regression's: the linear line).
 //! The decision grid (class-1 probability on `demonet::Grid::reference()`) is saved as an 8-bit
 //! greyscale PNG next to the record, `runs/<id>.grid.png`, described by [`MoonsExtra`];
 //! `figures::moons` draws it.
@@ -143,6 +144,10 @@ impl RunKind for Moons {
             let svm = SvmBaseline::fit(&points, &ys, kernel)?;
             out.other.insert(name.to_string(), svm.accuracy(&points, &ys));
         }
+        out.other.insert(
+            "logistic_top1".to_string(),
+            demonet::logistic_baseline::logistic_accuracy(&points, &ys)?,
+        );
 
         let grid = Grid::reference();
         let prob = demonet::class1_probability(&model, &grid, ctx.device);
