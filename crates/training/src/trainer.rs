@@ -235,7 +235,10 @@ impl<'a> Trainer<'a> {
     /// ends the run with a [`TrainError`] that names the cause and keeps the finished epochs.
     pub fn fit(mut self, train: &Split, test: &Split) -> Result<TrainRecord, TrainError> {
         let result = self.fit_epochs(train, test);
-        let interrupted = result.as_ref().err().and_then(|e| e.downcast_ref::<Interrupted>().cloned());
+        let interrupted = result
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<Interrupted>().cloned());
         let stopped = result.err().map(|e| format!("{e:#}"));
         self.record.stopped = stopped.clone();
         self.record.wall_s = self.started.elapsed().as_secs_f64();

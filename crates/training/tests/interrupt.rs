@@ -31,7 +31,10 @@ fn train(
     stop: &dyn Fn() -> bool,
     dir: &Path,
     resume: Option<&Path>,
-) -> (Result<TrainRecord, training::TrainError>, Vec<(String, tch::Tensor)>) {
+) -> (
+    Result<TrainRecord, training::TrainError>,
+    Vec<(String, tch::Tensor)>,
+) {
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::new(&vs, 11);
     let (tr, te) = (blobs(120, 1), blobs(60, 2));
@@ -50,7 +53,16 @@ fn numbers(r: &TrainRecord) -> String {
     let epochs: Vec<_> = r
         .epochs
         .iter()
-        .map(|m| (m.epoch, m.lr, m.train_loss, m.train_top1, m.test_loss, m.test_top1))
+        .map(|m| {
+            (
+                m.epoch,
+                m.lr,
+                m.train_loss,
+                m.train_top1,
+                m.test_loss,
+                m.test_top1,
+            )
+        })
         .collect();
     format!("{epochs:?} {:?} {:?} {}", r.final_test, r.selected_test, r.steps)
 }
@@ -67,7 +79,10 @@ fn a_run_stopped_mid_epoch_resumes_bit_identical() {
     let (straight, straight_weights) = train(&never, dir.path(), None);
     let straight = straight.unwrap();
     assert_eq!(straight.steps, 4 * 8);
-    assert!(!dir.path().join(FILE).exists(), "no stop, no mid-epoch checkpoint");
+    assert!(
+        !dir.path().join(FILE).exists(),
+        "no stop, no mid-epoch checkpoint"
+    );
 
     // step 13 = epoch 1, step 5 of 8; step 24 = the last step of epoch 2 (before its evaluation)
     for (stop_at, epoch, step) in [(13, 1, 5), (24, 2, 8)] {
@@ -91,7 +106,8 @@ fn a_run_stopped_mid_epoch_resumes_bit_identical() {
             })
         );
         assert!(
-            err.message.contains(&format!("step {step}/8 of epoch {}/4", epoch + 1)),
+            err.message
+                .contains(&format!("step {step}/8 of epoch {}/4", epoch + 1)),
             "{}",
             err.message
         );
@@ -100,7 +116,10 @@ fn a_run_stopped_mid_epoch_resumes_bit_identical() {
         let (resumed, weights) = train(&never, dir.path(), Some(&checkpoint));
         let resumed = resumed.unwrap();
         assert_eq!(numbers(&resumed), numbers(&straight), "stopped at step {stop_at}");
-        assert!(same_weights(&weights, &straight_weights), "stopped at step {stop_at}");
+        assert!(
+            same_weights(&weights, &straight_weights),
+            "stopped at step {stop_at}"
+        );
         assert_eq!(resumed.resumed_at_epoch, Some(epoch));
         assert!(!checkpoint.exists(), "out of date once its epoch is done");
     }

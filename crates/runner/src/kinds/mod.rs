@@ -199,7 +199,8 @@ pub fn with_checkpoints<'a>(
     let from = if interrupted.is_file() {
         Some(interrupted)
     } else {
-        cfg.checkpoint_every.and_then(|_| latest_checkpoint(&ctx.checkpoints))
+        cfg.checkpoint_every
+            .and_then(|_| latest_checkpoint(&ctx.checkpoints))
     };
     match from {
         Some(p) => {

@@ -31,7 +31,11 @@ impl Trainer<'_> {
 
     /// Writes the state of a run stopped after `partial.steps` steps of `partial.epoch` into the
     /// `stop_when` folder; the returned error says where.
-    pub(super) fn save_interrupted(&mut self, partial: &PartialEpoch, steps_per_epoch: usize) -> Result<Interrupted> {
+    pub(super) fn save_interrupted(
+        &mut self,
+        partial: &PartialEpoch,
+        steps_per_epoch: usize,
+    ) -> Result<Interrupted> {
         let path = (self.stop_when.as_ref()).map(|(_, dir)| dir.join(interrupted::FILE));
         if let Some(path) = &path {
             self.save_state(path, partial.epoch, Some(partial))?;
@@ -45,7 +49,12 @@ impl Trainer<'_> {
         })
     }
 
-    fn save_state(&mut self, path: &std::path::Path, epochs_done: usize, partial: Option<&PartialEpoch>) -> Result<()> {
+    fn save_state(
+        &mut self,
+        path: &std::path::Path,
+        epochs_done: usize,
+        partial: Option<&PartialEpoch>,
+    ) -> Result<()> {
         self.record.wall_s = self.started.elapsed().as_secs_f64();
         let at = SavedState {
             epochs_done,
