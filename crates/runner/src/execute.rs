@@ -64,6 +64,8 @@ pub struct ExecReport {
     pub failed: Vec<(usize, String, String)>,
     /// Runs not started because of Ctrl-C.
     pub not_started: usize,
+    /// Runs stopped by Ctrl-C mid-way, with their state saved to resume from: (index, id, message).
+    pub interrupted: Vec<(usize, String, String)>,
 }
 
 /// Records the config next to the results: `summarize` re-reads it from there.
@@ -271,6 +273,7 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
                                 format!("stopped: {}", r.outcome.stopped.as_deref().unwrap_or(""))
                             }
                             Ok(r) => format!("done: {}", headline(r)),
+                            Err(e) if interrupted(e).is_some() => format!("{e}"),
                             Err(e) => format!("FAILED: {}", first_line(&format!("{e:#}"))),
                         };
                         progress.finish_run(run, &line);
@@ -289,6 +292,11 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
         match result {
             Ok(Some(_)) => report.ran.push(spec.id.clone()),
             Ok(None) => report.skipped.push(spec.id.clone()),
+            Err(e) if interrupted(&e).is_some() => {
+                report
+                    .interrupted
+                    .push((spec.index, spec.id.clone(), e.to_string()))
+            }
             Err(e) => report
                 .failed
                 .push((spec.index, spec.id.clone(), format!("{e:#}"))),
@@ -312,7 +320,10 @@ fn run_guarded(
         run_one(exp, spec, results, device, threads, progress)
     }))
     .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
-    if let Err(e) = &result {
+    // A run stopped by Ctrl-C is neither failed nor done: it leaves its checkpoint, no record.
+    if let Err(e) = &result
+        && interrupted(e).is_none()
+    {
         let mut record = new_record(exp, spec, device, RunOutcome::default(), started_at, start);
         record.status = RunStatus::Failed;
         record.error = Some(format!("{e:#}"));
@@ -321,6 +332,11 @@ fn run_guarded(
         }
     }
     result
+}
+
+/// The Ctrl-C stop that ended a run, if that is what `e` is.
+pub fn interrupted(e: &anyhow::Error) -> Option<&training::Interrupted> {
+    e.downcast_ref::<training::Interrupted>()
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -409,6 +425,16 @@ fn headline(r: &RunRecord) -> String {
     m.iter()
         .next()
         .map_or_else(|| "ok".to_string(), |(k, v)| format!("{k} = {v:.4}"))
+}
+
+/// The runs stopped by Ctrl-C, one line each, saying how to go on.
+pub fn interrupted_lines(report: &ExecReport) -> String {
+    report
+        .interrupted
+        .iter()
+        .map(|(index, id, e)| format!("  run {index} ({id}): {e}; run the same command again to resume it"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The failed runs, one line each (their `failed` records hold the full message).

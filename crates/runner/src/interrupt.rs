@@ -1,7 +1,9 @@
-//! Ctrl-C. The first one lets the runs in progress finish (each keeps its checkpoints when
-//! `train.checkpoint_every` is set) and starts no new run; the summary is still written. The
-//! second one ends the process at once; a rerun resumes the unfinished runs from their last
-//! checkpoint (`runs/<id>.ckpt/`).
+//! Ctrl-C. The first one stops each training run in progress after its current step, with its
+//! state in `runs/<id>.ckpt/interrupted.safetensors` (whatever `train.checkpoint_every` says),
+//! lets the other runs in progress finish, starts no new run, still writes the summary, and the
+//! runner exits with 130. The second one ends the process at once. Either way, running the same
+//! command again resumes the unfinished runs from their last checkpoint (`runs/<id>.ckpt/`); one
+//! stopped by the first Ctrl-C ends bit-identical to a run that was never interrupted.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -30,13 +32,13 @@ pub fn install() {
             std::thread::sleep(Duration::from_millis(100));
         }
         tracing::warn!(
-            "Ctrl-C: no new run starts; the runs in progress finish and the summary is written. \
-             Ctrl-C again stops now (unfinished runs resume from their last checkpoint on the next `runner run`)"
+            "Ctrl-C: each training run in progress stops after its current step and saves its state; no new run \
+             starts; the summary is written. Ctrl-C again stops now. Run the same command again to resume."
         );
     });
 }
 
-/// Whether Ctrl-C was pressed.
+/// Whether Ctrl-C was pressed (the stop predicate of every training run).
 pub fn requested() -> bool {
     HITS.load(Ordering::SeqCst) > 0
 }

@@ -155,17 +155,26 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                     }
                 }
             }
+            // Ctrl-C decides the exit status (130) when it stopped anything; failures are listed.
+            let ctrl_c = report.not_started > 0 || !report.interrupted.is_empty();
             if !report.failed.is_empty() {
                 eprintln!(
                     "{} run(s) FAILED (recorded as failed in runs/; the next `runner run` retries them):\n{}",
                     report.failed.len(),
                     execute::failure_lines(&report)
                 );
-                return Ok(ExitCode::from(report.failed.len().min(100) as u8));
+                if !ctrl_c {
+                    return Ok(ExitCode::from(report.failed.len().min(100) as u8));
+                }
             }
-            if report.not_started > 0 {
+            if ctrl_c {
+                if !report.interrupted.is_empty() {
+                    eprintln!("{}", execute::interrupted_lines(&report));
+                }
                 eprintln!(
-                    "stopped by Ctrl-C: {} run(s) not started; run the same command again to do them",
+                    "stopped by Ctrl-C: {} run(s) interrupted (each resumes from its checkpoint), {} not started; \
+                     run the same command again to finish them",
+                    report.interrupted.len(),
                     report.not_started
                 );
                 return Ok(ExitCode::from(130));

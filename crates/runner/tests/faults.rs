@@ -1,7 +1,8 @@
 //! Fault injection through the real binary: kill -9 during a summary write, two sweeps on one
 //! folder, a read-only folder, a full disk, a NaN loss, a panicking run among good ones. Each
 //! asserts that nothing finished is lost and that the error names its cause. (kill -9 during a
-//! sweep: `sweeps.rs`, `killed_sweep_resumes_and_runs_each_point_once`.)
+//! sweep: `sweeps.rs`, `killed_sweep_resumes_and_runs_each_point_once`.) Ctrl-C mid-run: a checkpoint,
+//! exit 130 and a bit-identical resume.
 //!
 //! The file-system faults use a size-limited or read-only tmpfs where the test may mount one (as
 //! root); elsewhere they fall back to a write permission (read-only) or an injected ENOSPC
@@ -433,4 +434,75 @@ fn ok_with_env(args: &[&str], dir: &Path, log: &str) -> String {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     text(&o)
+}
+
+#[test]
+fn ctrl_c_stops_a_run_after_its_step_and_a_rerun_resumes_bit_identical() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // No `checkpoint_every`: the Ctrl-C checkpoint does not depend on it.
+    let body = moons_config("c", 150, &[0], &["star"], "eval_loss = 0")
+        .replace("[model]\n", "[data]\nmoons_samples = 1000\n\n[model]\n");
+    let cfg = write(dir.path(), "c.toml", &body);
+    let cfg = cfg.to_str().unwrap();
+    ok(&["run", cfg, "--results", "whole", "--no-plots"], dir.path());
+    let whole = json(&run_files(&dir.path().join("whole"))[0]);
+    let id = whole["id"].as_str().unwrap().to_string();
+
+    let cut = dir.path().join("cut");
+    let mut child = runner()
+        .args(["run", cfg, "--results", "cut", "--no-plots"])
+        .env("RUNNER_LOG", "info")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut out = String::new();
+    while !out.contains("epoch 2/150") {
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("no second epoch within 2 minutes:\n{out}"));
+        out += &(line + "\n");
+    }
+    // SAFETY: kill has no memory preconditions; the pid is our child's, still running.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    out.extend(rx.try_iter().map(|l| l + "\n"));
+    assert_eq!(status.code(), Some(130), "{out}");
+    let ckpt = cut.join("runs").join(format!("{id}.ckpt"));
+    assert!(ckpt.join("interrupted.safetensors").is_file(), "{out}");
+    assert!(
+        run_files(&cut).is_empty(),
+        "an interrupted run has no record:\n{out}"
+    );
+    assert!(
+        out.contains(&format!("run 0 ({id}): interrupted after step"))
+            && out.contains("run the same command again"),
+        "{out}"
+    );
+    assert!(cut.join("summary.json").is_file(), "the summary is still written");
+
+    let out = ok_with_env(
+        &["run", cfg, "--results", "cut", "--no-plots"],
+        dir.path(),
+        "info",
+    );
+    assert!(
+        out.contains("resuming from") && out.contains("interrupted.safetensors"),
+        "{out}"
+    );
+    let resumed = json(&run_files(&cut)[0]);
+    assert_eq!(numbers(&resumed), numbers(&whole));
+    assert!(
+        !ckpt.exists(),
+        "checkpoints are removed once the record is written"
+    );
 }

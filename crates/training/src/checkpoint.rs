@@ -3,8 +3,8 @@
 //! and fp32 masters under `optim.*`, `ema.*`, `master.*`, and run metadata as string pairs.
 //!
 //! [`save_training`] and [`restore_training`] store and restore a whole training run (what
-//! [`crate::Trainer`] needs to resume bit for bit); [`save`] and [`Checkpoint`] are the file
-//! format; [`write_atomic`] is how every checkpoint reaches the disk.
+//! [`crate::Trainer`] needs to resume bit for bit, at an epoch's end or within one); [`save`] and
+//! [`Checkpoint`] are the file format; [`write_atomic`] is how every checkpoint reaches the disk.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -15,6 +15,7 @@ use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use tch::{Kind, Tensor, nn};
 
 use crate::config::TrainConfig;
+use crate::interrupted::PartialEpoch;
 use crate::metrics::TrainRecord;
 use crate::snapshot::Snapshot;
 use crate::stepper::Stepper;
@@ -106,18 +107,36 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String,
 /// Prefix of the weights of the epoch selected on validation (`selected.<variable name>`).
 const SELECTED: &str = "selected.";
 
-/// Saves a training run at the end of epoch `epochs_done`: every variable of `vs`, the fp32
-/// masters (under mixed precision), optimizer and EMA state, the weights of the epoch selected on
-/// validation (if any), the config and the record so far.
+/// Metadata key of a mid-epoch checkpoint's [`PartialEpoch`].
+const PARTIAL: &str = "starlab.partial_epoch";
+
+/// Where a run stands, besides its tensors: what a checkpoint stores and restores.
+pub struct RunState<R, S, P> {
+    /// Epochs finished; with `partial`, also the epoch in progress.
+    pub epochs_done: usize,
+    /// The record so far.
+    pub record: R,
+    /// The weights of the epoch selected on validation, when kept.
+    pub selected: Option<S>,
+    /// The sums of the epoch in progress (a mid-epoch checkpoint).
+    pub partial: Option<P>,
+}
+
+/// What [`save_training`] takes (borrowed) and [`restore_training`] gives back (owned).
+pub type SavedState<'a> = RunState<&'a TrainRecord, &'a Snapshot, &'a PartialEpoch>;
+pub type RestoredState = RunState<TrainRecord, Snapshot, PartialEpoch>;
+
+/// Saves a training run (at the end of epoch `at.epochs_done`, or within it with `at.partial`):
+/// every variable of `vs`, the fp32 masters (under mixed precision), optimizer and EMA state, the
+/// weights of the epoch selected on validation (if any), the config and the record so far.
 pub fn save_training(
     path: &Path,
     vs: &nn::VarStore,
     st: &Stepper,
     cfg: &TrainConfig,
-    epochs_done: usize,
-    record: &TrainRecord,
-    selected: Option<&Snapshot>,
+    at: &SavedState,
 ) -> Result<()> {
+    let (epochs_done, record, selected) = (at.epochs_done, at.record, at.selected);
     let mut tensors: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     if st.flat.compute_kind.is_some() {
@@ -140,25 +159,28 @@ pub fn save_training(
                 .map(|(n, t)| (format!("{SELECTED}{n}"), t.shallow_clone())),
         );
     }
-    let meta = HashMap::from([
+    let mut meta = HashMap::from([
         ("format".to_string(), "pt".to_string()),
         ("starlab.epochs_done".to_string(), epochs_done.to_string()),
         ("starlab.optimizer_step".to_string(), st.opt.step.to_string()),
         ("starlab.train_config".to_string(), serde_json::to_string(cfg)?),
         ("starlab.record".to_string(), serde_json::to_string(record)?),
     ]);
+    if let Some(p) = at.partial {
+        meta.insert(PARTIAL.to_string(), serde_json::to_string(p)?);
+    }
     save(path, &tensors, meta)
 }
 
-/// Restores what [`save_training`] wrote into `vs` and `st`; returns (epochs done, record so far,
-/// the selected epoch's weights when the checkpoint has them).
+/// Restores what [`save_training`] wrote into `vs` and `st`, and returns the rest (the selected
+/// epoch's weights when the checkpoint has them).
 /// A checkpoint written with another recipe (see [`TrainConfig::resume_conflicts`]) is refused.
 pub fn restore_training(
     path: &Path,
     vs: &nn::VarStore,
     st: &mut Stepper,
     cfg: &TrainConfig,
-) -> Result<(usize, TrainRecord, Option<Snapshot>)> {
+) -> Result<RestoredState> {
     let ck = Checkpoint::read(path)?;
     let saved: TrainConfig = serde_json::from_str(&ck.meta("starlab.train_config")?)
         .with_context(|| format!("checkpoint {}: unreadable `starlab.train_config`", path.display()))?;
@@ -206,7 +228,19 @@ pub fn restore_training(
     } else {
         None
     };
-    Ok((done, record, selected))
+    let partial = match ck.metadata().get(PARTIAL) {
+        Some(p) => Some(
+            serde_json::from_str(p)
+                .with_context(|| format!("checkpoint {}: unreadable `{PARTIAL}`", path.display()))?,
+        ),
+        None => None,
+    };
+    Ok(RunState {
+        epochs_done: done,
+        record,
+        selected,
+        partial,
+    })
 }
 
 /// A checkpoint read into memory.

@@ -6,7 +6,8 @@
 //! - [`stepper`]: one optimizer step ([`Stepper`], what benchmarks time); [`evaluation`]: a model
 //!   on a split in eval mode ([`evaluate`]).
 //! - [`snapshot`]: a copy of the weights kept aside (the epoch selected on validation).
-//! - [`checkpoint`]: safetensors checkpoints, saving and restoring a run, atomic writes.
+//! - [`checkpoint`]: safetensors checkpoints, saving and restoring a run, atomic writes;
+//!   [`interrupted`]: a run stopped mid-epoch on request (Ctrl-C) and what it keeps to resume.
 //! - [`metrics`]: what a run records ([`TrainRecord`], [`EpochMetrics`]).
 //! - [`optim`], [`schedule`], [`ema`], [`flat`]: optimizer, learning-rate schedule, weight
 //!   averaging, flat parameter groups.
@@ -20,6 +21,7 @@ pub mod device;
 pub mod ema;
 pub mod evaluation;
 pub mod flat;
+pub mod interrupted;
 pub mod malloc;
 pub mod metrics;
 pub mod observer;
@@ -32,6 +34,7 @@ pub mod trainer;
 
 pub use config::TrainConfig;
 pub use evaluation::{Evaluation, evaluate};
+pub use interrupted::Interrupted;
 pub use metrics::{EpochMetrics, TrainRecord};
 pub use observer::{Observer, RunInfo, StepInfo};
 pub use optim::OptimizerKind;

@@ -12,10 +12,10 @@
 //!
 //! Reproducibility: the model's weights are whatever the caller built (seed before building);
 //! the batch order and augmentation come from `(seed, epoch)` through the loader; every other
-//! random draw (drop path, dropout) comes from tch's RNG, reseeded from `(seed, epoch)` at the
-//! start of every epoch. So a run resumed from an epoch-end checkpoint follows the same
-//! trajectory as one that never stopped, and two runs with the same config, device and (on the
-//! CPU) thread count give the same numbers.
+//! random draw (drop path, dropout) comes from tch's RNG, reseeded from `(seed, epoch, step)`
+//! before every step. So a run resumed from a checkpoint (at an epoch's end, or mid-epoch after
+//! [`Trainer::stop_when`]) follows the same trajectory as one that never stopped, and two runs
+//! with the same config, device and (on the CPU) thread count give the same numbers.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,11 +27,14 @@ use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::data::{Augment, LoaderConfig, Split};
 use crate::evaluation::{Evaluation, evaluate};
+use crate::interrupted::{Interrupted, PartialEpoch};
 use crate::metrics::{EpochMetrics, TrainRecord, correct_topk};
 use crate::observer::{Observer, RunInfo, StepInfo};
 use crate::schedule::{Cosine, LrUpdate};
 use crate::snapshot::Snapshot;
 use crate::stepper::Stepper;
+
+mod saving;
 
 /// A run that could not start or did not finish; `record` keeps the epochs that did
 /// (`record.stopped` says why). Boxed so that every `Result` carrying this error stays small.
@@ -40,6 +43,19 @@ use crate::stepper::Stepper;
 pub struct TrainError {
     pub message: String,
     pub record: Box<TrainRecord>,
+    /// Set when the run stopped on request ([`Trainer::stop_when`]): not a failure, and not a
+    /// finished run either.
+    pub interrupted: Option<Interrupted>,
+}
+
+impl TrainError {
+    fn new(message: String, record: TrainRecord) -> TrainError {
+        TrainError {
+            message,
+            record: Box::new(record),
+            interrupted: None,
+        }
+    }
 }
 
 /// What one epoch of training measured.
@@ -74,6 +90,12 @@ pub struct Trainer<'a> {
     selected_weights: Option<Snapshot>,
     checkpoint_dir: Option<PathBuf>,
     stop_after: Option<usize>,
+    /// Asked after every step; when true, the run saves its state into the folder and stops.
+    stop_when: Option<(&'a dyn Fn() -> bool, PathBuf)>,
+    /// The sums of the epoch `fit` starts in, after a resume from a mid-epoch checkpoint.
+    partial: Option<PartialEpoch>,
+    /// That checkpoint, removed once the run has finished its epoch (it is then out of date).
+    resumed_mid_epoch: Option<PathBuf>,
     /// All epochs so far, including those before a resume.
     record: TrainRecord,
     /// The epoch `fit` starts at (> 0 after a resume).
@@ -94,10 +116,7 @@ impl<'a> Trainer<'a> {
     ) -> Result<Trainer<'a>, TrainError> {
         let started = Instant::now();
         if let Err(e) = cfg.validate() {
-            return Err(TrainError {
-                message: format!("{e:#}"),
-                record: Box::default(),
-            });
+            return Err(TrainError::new(format!("{e:#}"), TrainRecord::default()));
         }
         if let Some(t) = cfg.threads {
             tch::set_num_threads(t as i32);
@@ -120,6 +139,9 @@ impl<'a> Trainer<'a> {
             selected_weights: None,
             checkpoint_dir: None,
             stop_after: None,
+            stop_when: None,
+            partial: None,
+            resumed_mid_epoch: None,
             record,
             next_epoch: 0,
             started,
@@ -173,24 +195,35 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Asks `stop` after every training step; once it returns true, the run writes its state
+    /// (mid-epoch: the epoch's sums so far too) to `dir/interrupted.safetensors` and `fit` ends
+    /// with a [`TrainError`] whose `interrupted` says where. [`Trainer::resume`] from that file
+    /// continues bit for bit. Independent of [`Trainer::checkpoint_dir`].
+    pub fn stop_when(mut self, stop: &'a dyn Fn() -> bool, dir: impl Into<PathBuf>) -> Self {
+        self.stop_when = Some((stop, dir.into()));
+        self
+    }
+
     /// Continues from a checkpoint written by a `Trainer` with the same config (up to `epochs`,
-    /// `threads`, `checkpoint_every` and `log_every`): weights, optimizer, EMA and record.
+    /// `threads`, `checkpoint_every` and `log_every`): weights, optimizer, EMA and record, and,
+    /// from a mid-epoch checkpoint ([`Trainer::stop_when`]), the epoch's steps so far (that file
+    /// is removed once the epoch is done).
     pub fn resume(mut self, path: &Path) -> Result<Self, TrainError> {
         match checkpoint::restore_training(path, self.vs, &mut self.stepper, &self.cfg) {
-            Ok((done, previous, selected)) => {
-                self.next_epoch = done;
-                self.selected_weights = selected;
+            Ok(state) => {
+                let previous = state.record;
+                self.next_epoch = state.epochs_done;
+                self.selected_weights = state.selected;
                 self.record.epochs = previous.epochs;
                 self.record.selected = previous.selected;
                 self.record.last = previous.last;
                 self.record.steps = previous.steps;
-                self.record.resumed_at_epoch = Some(done);
+                self.record.resumed_at_epoch = Some(state.epochs_done);
+                self.resumed_mid_epoch = state.partial.is_some().then(|| path.to_path_buf());
+                self.partial = state.partial;
                 Ok(self)
             }
-            Err(e) => Err(TrainError {
-                message: format!("resuming: {e:#}"),
-                record: Box::new(self.record),
-            }),
+            Err(e) => Err(TrainError::new(format!("resuming: {e:#}"), self.record)),
         }
     }
 
@@ -202,6 +235,10 @@ impl<'a> Trainer<'a> {
     /// ends the run with a [`TrainError`] that names the cause and keeps the finished epochs.
     pub fn fit(mut self, train: &Split, test: &Split) -> Result<TrainRecord, TrainError> {
         let result = self.fit_epochs(train, test);
+        let interrupted = result
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<Interrupted>().cloned());
         let stopped = result.err().map(|e| format!("{e:#}"));
         self.record.stopped = stopped.clone();
         self.record.wall_s = self.started.elapsed().as_secs_f64();
@@ -209,8 +246,8 @@ impl<'a> Trainer<'a> {
         match stopped {
             None => Ok(self.record),
             Some(message) => Err(TrainError {
-                message,
-                record: Box::new(self.record),
+                interrupted,
+                ..TrainError::new(message, self.record)
             }),
         }
     }
@@ -253,6 +290,9 @@ impl<'a> Trainer<'a> {
             self.next_epoch = epoch + 1;
             let stop_here = self.stop_after.is_some_and(|s| epoch + 1 >= s);
             self.save_checkpoints(epoch, stop_here)?;
+            if let Some(done_with) = self.resumed_mid_epoch.take() {
+                let _ = std::fs::remove_file(done_with);
+            }
             if stop_here {
                 break;
             }
@@ -295,17 +335,25 @@ impl<'a> Trainer<'a> {
     }
 
     /// One pass over `train` (epoch `epoch` of the schedule and of the seeded batch order). An
-    /// error when the loss stops being finite.
+    /// error when the loss stops being finite, or an [`Interrupted`] when `stop_when` asked.
+    /// After a mid-epoch resume, the epoch's first steps are skipped and their sums carried over.
     pub fn train_epoch(&mut self, epoch: usize, train: &Split) -> Result<EpochTraining> {
         let spe = self.steps_per_epoch(train)?;
         let schedule = self.schedule(spe);
         let device = self.vs.device();
-        crate::seed::reseed(crate::seed::epoch_seed(self.cfg.seed, epoch));
+        let done = (self.partial.take())
+            .filter(|p| p.epoch == epoch)
+            .unwrap_or_else(|| PartialEpoch::start(epoch, self.cfg.lr));
         let t0 = Instant::now();
-        let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
-        let mut correct = Tensor::zeros([], (Kind::Int64, device));
-        let (mut seen, mut lr) = (0i64, self.cfg.lr);
-        for (i, (x, y)) in train.batches(epoch as u64, &self.train_loader).enumerate() {
+        // Exact: f64 and i64 values go into Double and Int64 tensors unchanged.
+        let mut loss_sum = Tensor::full([], done.loss_sum, (Kind::Double, device));
+        let mut correct = Tensor::full([], done.correct, (Kind::Int64, device));
+        let (mut seen, mut lr) = (done.seen, done.lr);
+        // The skipped batches are still drawn (cheap next to a step) so the rest are the same.
+        let loader = self.train_loader.clone(); // (a stop saves the run: `self` gets borrowed)
+        let batches = train.batches(epoch as u64, &loader).enumerate();
+        for (i, (x, y)) in batches.skip(done.steps) {
+            crate::seed::reseed(crate::seed::step_seed(self.cfg.seed, epoch, i));
             let tick = match self.cfg.lr_update {
                 LrUpdate::Step => (epoch * spe + i) as u64,
                 LrUpdate::Epoch => epoch as u64,
@@ -335,10 +383,22 @@ impl<'a> Trainer<'a> {
                     lr,
                 });
             }
+            if self.stop_when.as_ref().is_some_and(|(stop, _)| stop()) {
+                let partial = PartialEpoch {
+                    epoch,
+                    steps: i + 1,
+                    loss_sum: loss_sum.double_value(&[]),
+                    correct: correct.int64_value(&[]),
+                    seen,
+                    seconds: done.seconds + t0.elapsed().as_secs_f64(),
+                    lr,
+                };
+                return Err(self.save_interrupted(&partial, spe)?.into());
+            }
         }
-        let seconds = t0.elapsed().as_secs_f64();
-        self.train_s += seconds;
-        self.train_images += seen;
+        let seconds = done.seconds + t0.elapsed().as_secs_f64();
+        self.train_s += t0.elapsed().as_secs_f64();
+        self.train_images += seen - done.seen;
         let loss = loss_sum.double_value(&[]) / spe as f64;
         if !loss.is_finite() {
             // only on CUDA with `log_every` > 1, where steps skip the per-step check
@@ -394,29 +454,5 @@ impl<'a> Trainer<'a> {
             warmup: (cfg.warmup_epochs * ticks_per_epoch) as u64,
             total: (cfg.epochs * ticks_per_epoch) as u64,
         }
-    }
-
-    /// After `epoch`: `epoch_NNNN.safetensors` every `checkpoint_every` epochs, `last.safetensors`
-    /// at the end (`last`: the final epoch or `stop_after`).
-    fn save_checkpoints(&mut self, epoch: usize, stop_here: bool) -> Result<()> {
-        let periodic = self
-            .cfg
-            .checkpoint_every
-            .is_some_and(|n| (epoch + 1).is_multiple_of(n));
-        let last = epoch + 1 == self.cfg.epochs || stop_here;
-        let Some(dir) = self.checkpoint_dir.clone().filter(|_| periodic || last) else {
-            return Ok(());
-        };
-        self.record.wall_s = self.started.elapsed().as_secs_f64();
-        let names = [
-            periodic.then(|| format!("epoch_{:04}.safetensors", epoch + 1)),
-            last.then(|| "last.safetensors".to_string()),
-        ];
-        for name in names.into_iter().flatten() {
-            let (vs, st, cfg) = (self.vs, &self.stepper, &self.cfg);
-            let selected = self.selected_weights.as_ref();
-            checkpoint::save_training(&dir.join(name), vs, st, cfg, epoch + 1, &self.record, selected)?;
-        }
-        Ok(())
     }
 }

@@ -181,20 +181,28 @@ pub fn check_typed<T: DeserializeOwned>(value: Spanned<DeValue<'_>>) -> Result<(
     T::deserialize(ValueDeserializer::from(value)).map(|_| ())
 }
 
-/// Checkpoints of a training run: with `train.checkpoint_every` set, they go to
-/// `runs/<id>.ckpt/` (`epoch_NNNN.safetensors`, and `last.safetensors` at the end), and a run
-/// that finds some there (it was killed) resumes from the newest. The runner removes the folder
-/// once the run's record is written.
+/// Checkpoints of a training run, in `runs/<id>.ckpt/`: with `train.checkpoint_every` set,
+/// `epoch_NNNN.safetensors`, and `last.safetensors` at the end; whatever the config, Ctrl-C stops
+/// the run after its current step with its state in `interrupted.safetensors`. A run that finds
+/// a checkpoint there resumes from the newest (the mid-epoch one first). The runner removes the
+/// folder once the run's record is written.
 pub fn with_checkpoints<'a>(
     trainer: training::Trainer<'a>,
     ctx: &RunContext,
     cfg: &training::TrainConfig,
 ) -> Result<training::Trainer<'a>, training::TrainError> {
-    if cfg.checkpoint_every.is_none() {
-        return Ok(trainer);
+    let mut trainer = trainer.stop_when(&crate::interrupt::requested, ctx.checkpoints.clone());
+    if cfg.checkpoint_every.is_some() {
+        trainer = trainer.checkpoint_dir(ctx.checkpoints.clone());
     }
-    let trainer = trainer.checkpoint_dir(ctx.checkpoints.clone());
-    match latest_checkpoint(&ctx.checkpoints) {
+    let interrupted = ctx.checkpoints.join(training::interrupted::FILE);
+    let from = if interrupted.is_file() {
+        Some(interrupted)
+    } else {
+        cfg.checkpoint_every
+            .and_then(|_| latest_checkpoint(&ctx.checkpoints))
+    };
+    match from {
         Some(p) => {
             tracing::info!("resuming from {}", p.display());
             trainer.resume(&p)

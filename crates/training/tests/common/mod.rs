@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+pub mod tiny;
+
 /// An IDX file of unsigned bytes (type 0x08) with the given dimensions and payload.
 pub fn idx_bytes(ndims: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
     let mut b = vec![0, 0, 0x08, ndims];

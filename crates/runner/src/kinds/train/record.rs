@@ -9,12 +9,19 @@ use training::{EpochMetrics, TrainRecord};
 
 use crate::kinds::{RunOutcome, best_of};
 
-/// Turns the loop's record into an outcome; a run stopped by a NaN keeps its epochs.
+/// Turns the loop's record into an outcome; a run stopped by a NaN keeps its epochs. A run
+/// stopped by Ctrl-C has no outcome: the error is its [`training::Interrupted`], which the
+/// runner reports as such (not as a failure, and with no record).
 pub fn outcome(
     result: std::result::Result<TrainRecord, training::TrainError>,
     timings: BTreeMap<String, f64>,
     evaluated: Evaluated,
 ) -> Result<RunOutcome> {
+    if let Err(e) = &result
+        && let Some(i) = &e.interrupted
+    {
+        return Err(anyhow::Error::new(i.clone()));
+    }
     let (record, stopped) = match result {
         Ok(r) => (r, None),
         // A loss that became NaN or infinite is a result (the run diverged), even in epoch 0;
