@@ -34,6 +34,7 @@ use crate::schedule::{Cosine, LrUpdate};
 use crate::snapshot::Snapshot;
 use crate::stepper::Stepper;
 
+mod final_test;
 mod saving;
 
 /// A run that could not start or did not finish; `record` keeps the epochs that did
@@ -301,37 +302,6 @@ impl<'a> Trainer<'a> {
             self.test_at_the_end(test);
         }
         Ok(())
-    }
-
-    /// `record.final_test` and `record.selected_test`, evaluating the test split only where an
-    /// epoch did not already (at most twice: the final weights, the selected epoch's).
-    fn test_at_the_end(&mut self, test: &Split) {
-        let tested = |m: &EpochMetrics| {
-            Some(Evaluation {
-                loss: m.test_loss?,
-                top1: m.test_top1?,
-                top5: m.test_top5,
-            })
-        };
-        let last = self.record.last.clone();
-        let final_test = last
-            .as_ref()
-            .and_then(tested)
-            .unwrap_or_else(|| self.evaluate(test));
-        let selected = self.record.selected.clone();
-        let selected_test = match (&selected, &self.selected_weights) {
-            (Some(s), _) if Some(s.epoch) == last.as_ref().map(|l| l.epoch) => Some(final_test),
-            (Some(s), _) if tested(s).is_some() => tested(s),
-            (Some(_), Some(weights)) => {
-                let (device, kind) = (self.vs.device(), self.stepper.compute_kind);
-                let (model, loader) = (self.model, &self.eval_loader);
-                Some(weights.with_loaded(self.vs, || evaluate(model, test, loader, device, kind)))
-            }
-            // resumed from a checkpoint without the selected weights: not measurable
-            _ => None,
-        };
-        self.record.final_test = Some(final_test);
-        self.record.selected_test = selected_test;
     }
 
     /// One pass over `train` (epoch `epoch` of the schedule and of the seeded batch order). An
