@@ -73,11 +73,15 @@ fn extra_points_follow_the_grid_once_per_seed() {
     let dir = tempfile::tempdir().unwrap();
     let plan = ok(&["plan", noact.to_str().unwrap()], dir.path());
     let rows = plan_rows(&plan);
-    // 2 modes x 2 activations x 2 seeds, then the linear baseline for each seed.
-    assert_eq!(rows.len(), 10, "{plan}");
-    assert!(rows[8].ends_with("extra=linear train.seed=0"), "{plan}");
-    assert!(rows[9].ends_with("extra=linear train.seed=1"), "{plan}");
-    assert!(rows[..8].iter().all(|r| !r.contains("extra=")), "{plan}");
+    // 2 modes x 2 activations x 5 seeds, then the linear baseline for each seed.
+    assert_eq!(rows.len(), 25, "{plan}");
+    for seed in 0..5 {
+        assert!(
+            rows[20 + seed].ends_with(&format!("extra=linear train.seed={seed}")),
+            "{plan}"
+        );
+    }
+    assert!(rows[..20].iter().all(|r| !r.contains("extra=")), "{plan}");
 }
 
 #[test]
