@@ -33,9 +33,9 @@ COMMON=(--threads "$THREADS" --img 224 --warmup "$WARMUP" --runs "$RUNS")
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 
 # The dev profile: deps (tch) at opt-level 2, and the time is spent in libtorch / ORT kernels anyway.
-cargo build -q -p starnet --example starnet_latency
-cargo build -q -p starnet-onnx --example ort_latency
-cargo build -q -p runner
+# One workspace-wide build: `-p X` would select other dependency features than the test build and
+# recompile much of the tree (libtorch's C++ wrapper included).
+cargo build -q --workspace --bins --examples
 TARGET=${CARGO_TARGET_DIR:-target}/debug
 BIN=$TARGET/examples/starnet_latency ORT_BIN=$TARGET/examples/ort_latency RUNNER=$TARGET/runner
 modes_of() { case $1 in s1|s4) echo star,sum ;; *) echo star ;; esac; }

@@ -6,21 +6,22 @@
 //! run: each takes the run's lock first, re-reads the record, and waits (saying so) for runs
 //! another process holds.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use training::device::DeviceChoice;
 
 use crate::config::Experiment;
-use crate::kinds::{self, RunContext, RunOutcome};
-use crate::progress::{Progress, RunProgress, use_bars};
-use crate::provenance::{CODE_FINGERPRINT, Provenance, now_rfc3339};
-use crate::results::{self, Found, RunRecord, RunStatus, SCHEMA};
+use crate::progress::{Progress, use_bars};
+use crate::provenance::CODE_FINGERPRINT;
+use crate::results::{self, Found, RunRecord, RunStatus};
 use crate::sweep::RunSpec;
+
+mod one_run;
+use one_run::run_guarded;
+pub use one_run::{interrupted, run_one};
 
 /// How to run (none of it changes a run's result, so none of it is part of the run id).
 #[derive(Debug, Clone)]
@@ -305,112 +306,8 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
     Ok(report)
 }
 
-/// [`run_one`] with panics caught; a failed run leaves a `failed` record with its message.
-fn run_guarded(
-    exp: &Experiment,
-    spec: &RunSpec,
-    results: &Path,
-    device: tch::Device,
-    threads: usize,
-    progress: &RunProgress,
-) -> Result<RunRecord> {
-    let started_at = now_rfc3339();
-    let start = Instant::now();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        run_one(exp, spec, results, device, threads, progress)
-    }))
-    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
-    // A run stopped by Ctrl-C is neither failed nor done: it leaves its checkpoint, no record.
-    if let Err(e) = &result
-        && interrupted(e).is_none()
-    {
-        let mut record = new_record(exp, spec, device, RunOutcome::default(), started_at, start);
-        record.status = RunStatus::Failed;
-        record.error = Some(format!("{e:#}"));
-        if let Err(w) = results::write_json(&results::run_path(results, &spec.id), &record) {
-            tracing::warn!("run {}: could not record its failure: {w:#}", spec.index);
-        }
-    }
-    result
-}
-
-/// The Ctrl-C stop that ended a run, if that is what `e` is.
-pub fn interrupted(e: &anyhow::Error) -> Option<&training::Interrupted> {
-    e.downcast_ref::<training::Interrupted>()
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".to_string())
-}
-
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
-}
-
-fn new_record(
-    exp: &Experiment,
-    spec: &RunSpec,
-    device: tch::Device,
-    outcome: RunOutcome,
-    started_at: String,
-    start: Instant,
-) -> RunRecord {
-    RunRecord {
-        schema: SCHEMA,
-        id: spec.id.clone(),
-        experiment: exp.experiment.name.clone(),
-        kind: exp.experiment.kind,
-        index: spec.index,
-        point: spec.point.clone(),
-        status: if outcome.stopped.is_some() {
-            RunStatus::Stopped
-        } else {
-            RunStatus::Complete
-        },
-        error: None,
-        started_at,
-        finished_at: now_rfc3339(),
-        wall_s: start.elapsed().as_secs_f64(),
-        device: training::device::describe(device),
-        threads: tch::get_num_threads().max(1) as usize,
-        provenance: Provenance::current(),
-        config: spec.config.clone(),
-        outcome,
-    }
-}
-
-/// Executes one run and writes its record.
-pub fn run_one(
-    exp: &Experiment,
-    spec: &RunSpec,
-    results: &Path,
-    device: tch::Device,
-    threads: usize,
-    progress: &RunProgress,
-) -> Result<RunRecord> {
-    let started_at = now_rfc3339();
-    let start = Instant::now();
-    if faults::value("panic_index").is_some_and(|i| i == spec.index.to_string()) {
-        panic!("injected panic in run {} (STARLAB_FAULTS)", spec.index);
-    }
-    let kind = kinds::kind(exp.experiment.kind);
-    let ctx = RunContext {
-        device,
-        threads,
-        progress,
-        artifacts: results::runs_dir(results).join(&spec.id),
-        checkpoints: results::checkpoint_dir(results, &spec.id),
-    };
-    let outcome = kind.execute(&spec.config, &ctx)?;
-    let record = new_record(exp, spec, device, outcome, started_at, start);
-    results::write_json(&results::run_path(results, &spec.id), &record)?;
-    // The run is recorded: its checkpoints have served.
-    let _ = std::fs::remove_dir_all(&ctx.checkpoints);
-    Ok(record)
 }
 
 /// A short result line: the first of test_top1 (at the epoch selected on validation) /

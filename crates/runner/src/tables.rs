@@ -88,6 +88,21 @@ fn points_table(out: &mut String, exp: &Experiment, summary: &Summary) {
         row(out, &cells);
     }
     out.push('\n');
+    // A misspelt `[output] columns` name would otherwise just vanish from the table.
+    let missing: Vec<&str> = exp
+        .output
+        .columns
+        .iter()
+        .filter(|c| !metrics.contains(c))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "`[output] columns` not in any record: {} (`runner summarize` lists the names in summary.json).\n",
+            missing.join(", ")
+        );
+    }
 }
 
 fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {

@@ -1,0 +1,119 @@
+//! One run of a plan: its kind executed, its record written, a panic or error turned into a
+//! `failed` record (a Ctrl-C stop into none).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::config::Experiment;
+use crate::kinds::{self, RunContext, RunOutcome};
+use crate::progress::RunProgress;
+use crate::provenance::{Provenance, now_rfc3339};
+use crate::results::{self, RunRecord, RunStatus, SCHEMA};
+use crate::sweep::RunSpec;
+
+/// [`run_one`] with panics caught; a failed run leaves a `failed` record with its message.
+pub(super) fn run_guarded(
+    exp: &Experiment,
+    spec: &RunSpec,
+    results: &Path,
+    device: tch::Device,
+    threads: usize,
+    progress: &RunProgress,
+) -> Result<RunRecord> {
+    let started_at = now_rfc3339();
+    let start = Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        run_one(exp, spec, results, device, threads, progress)
+    }))
+    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
+    // A run stopped by Ctrl-C is neither failed nor done: it leaves its checkpoint, no record.
+    if let Err(e) = &result
+        && interrupted(e).is_none()
+    {
+        let mut record = new_record(exp, spec, device, RunOutcome::default(), started_at, start);
+        record.status = RunStatus::Failed;
+        record.error = Some(format!("{e:#}"));
+        if let Err(w) = results::write_json(&results::run_path(results, &spec.id), &record) {
+            tracing::warn!("run {}: could not record its failure: {w:#}", spec.index);
+        }
+    }
+    result
+}
+
+/// The Ctrl-C stop that ended a run, if that is what `e` is.
+pub fn interrupted(e: &anyhow::Error) -> Option<&training::Interrupted> {
+    e.downcast_ref::<training::Interrupted>()
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+fn new_record(
+    exp: &Experiment,
+    spec: &RunSpec,
+    device: tch::Device,
+    outcome: RunOutcome,
+    started_at: String,
+    start: Instant,
+) -> RunRecord {
+    RunRecord {
+        schema: SCHEMA,
+        id: spec.id.clone(),
+        experiment: exp.experiment.name.clone(),
+        kind: exp.experiment.kind,
+        index: spec.index,
+        point: spec.point.clone(),
+        status: if outcome.stopped.is_some() {
+            RunStatus::Stopped
+        } else {
+            RunStatus::Complete
+        },
+        error: None,
+        started_at,
+        finished_at: now_rfc3339(),
+        wall_s: start.elapsed().as_secs_f64(),
+        device: training::device::describe(device),
+        threads: tch::get_num_threads().max(1) as usize,
+        provenance: Provenance::current(),
+        config: spec.config.clone(),
+        outcome,
+    }
+}
+
+/// Executes one run and writes its record.
+pub fn run_one(
+    exp: &Experiment,
+    spec: &RunSpec,
+    results: &Path,
+    device: tch::Device,
+    threads: usize,
+    progress: &RunProgress,
+) -> Result<RunRecord> {
+    let started_at = now_rfc3339();
+    let start = Instant::now();
+    if faults::value("panic_index").is_some_and(|i| i == spec.index.to_string()) {
+        panic!("injected panic in run {} (STARLAB_FAULTS)", spec.index);
+    }
+    let kind = kinds::kind(exp.experiment.kind);
+    let ctx = RunContext {
+        device,
+        threads,
+        progress,
+        artifacts: results::runs_dir(results).join(&spec.id),
+        checkpoints: results::checkpoint_dir(results, &spec.id),
+    };
+    let outcome = kind.execute(&spec.config, &ctx)?;
+    let record = new_record(exp, spec, device, outcome, started_at, start);
+    results::write_json(&results::run_path(results, &spec.id), &record)?;
+    // The run is recorded: its checkpoints have served.
+    let _ = std::fs::remove_dir_all(&ctx.checkpoints);
+    Ok(record)
+}

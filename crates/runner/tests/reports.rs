@@ -1,0 +1,102 @@
+//! Reports quote their data: every measured number in `experiments/<name>.md` must appear in
+//! `results/<name>/summary.md`, the tables `runner summarize` writes from the run records. So a
+//! report cannot keep a number after its results changed, nor carry one typed by hand.
+//!
+//! "A number" is a decimal with a fractional part (`74.65`, `+1.20`, `-0.3`): accuracies,
+//! differences, interval bounds, slopes. Integers (seeds, widths, image counts) are settings.
+//! Numbers that do not come from the summary are allowed only on a line that says where they come
+//! from, with one of the labels in [`LABELS`]: the paper's tables, the pilot that chose the
+//! recipe, wall times and CPU-seconds, settings of the recipe, values worked out from a formula.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Labels a line may carry to quote numbers that are not in the summary: the paper's, the
+/// pilot's, wall times and CPU-seconds, settings of the recipe, and numbers worked out from a
+/// formula given in the text.
+const LABELS: [&str; 5] = ["[paper]", "[pilot]", "[timing]", "[setting]", "[derived]"];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Decimals with one fractional part, without their sign (`2.11.0`, a version, is none).
+fn decimals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit()
+            || (i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'.'))
+        {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        let token = text[start..i].trim_end_matches('.');
+        let followed_by_word =
+            i < bytes.len() && bytes[i].is_ascii_alphabetic() && !matches!(bytes[i], b'x' | b'e');
+        if token.matches('.').count() == 1 && !followed_by_word {
+            out.push(token.to_string());
+        }
+    }
+    out
+}
+
+/// `(line number, number)` of every unlabelled decimal in `report` that `summary` lacks.
+fn unbacked(report: &str, summary: &str) -> Vec<(usize, String)> {
+    let known: BTreeSet<String> = decimals(summary).into_iter().collect();
+    report
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !LABELS.iter().any(|l| line.contains(l)))
+        .flat_map(|(i, line)| decimals(line).into_iter().map(move |d| (i + 1, d)))
+        .filter(|(_, d)| !known.contains(d))
+        .collect()
+}
+
+#[test]
+fn the_checker_finds_a_number_the_summary_lacks_and_honours_labels() {
+    let summary = "| star | 81.25 ± 0.61 (6) |\n| star − sum | +2.10 [1.32, 2.88] |";
+    let report = "Star reaches 81.25 (gap +2.10, 95% CI [1.32, 2.88]).\n\
+                  Sum reaches 79.40.\n\
+                  The paper has 73.9 [paper]; runs take 2.5 min [timing]; torch 2.11.0, 6 seeds.";
+    assert_eq!(unbacked(report, summary), vec![(2, "79.40".to_string())]);
+    assert_eq!(
+        decimals("S1 3.8/4.3 ms, 1.42x, 2e-3, 2.11.0, v1.2a"),
+        ["3.8", "4.3", "1.42"]
+    );
+}
+
+#[test]
+fn every_number_in_every_report_comes_from_its_summary() {
+    let experiments = repo().join("experiments");
+    let mut reports: Vec<PathBuf> = std::fs::read_dir(&experiments)
+        .expect("experiments/ is readable")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    reports.sort();
+    assert!(!reports.is_empty(), "no report in {}", experiments.display());
+    let mut problems = Vec::new();
+    for report in &reports {
+        let name = report.file_stem().unwrap().to_string_lossy().to_string();
+        let summary_path = repo().join("results").join(&name).join("summary.md");
+        let Ok(summary) = std::fs::read_to_string(&summary_path) else {
+            problems.push(format!("{name}: no results/{name}/summary.md to back the report"));
+            continue;
+        };
+        let text = std::fs::read_to_string(report).unwrap();
+        for (line, number) in unbacked(&text, &summary) {
+            problems.push(format!(
+                "experiments/{name}.md:{line}: {number} is not in results/{name}/summary.md \
+                 (quote the summary, or label the line {})",
+                LABELS.join(" / ")
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
