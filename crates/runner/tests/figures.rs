@@ -116,9 +116,15 @@ fn output_columns_add_metrics_to_summary_md_and_a_misspelt_one_is_named() {
     summary::write(&exp, &plan, dir.path(), true).unwrap();
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     // Every record's last epoch has train_loss 1/3.
-    assert!(md.contains("| width | mode | best_test_top1 (%) | final_train_loss |"), "{md}");
+    assert!(
+        md.contains("| width | mode | best_test_top1 (%) | final_train_loss |"),
+        "{md}"
+    );
     assert!(md.contains("| 0.33 ± 0.00 (3) |"), "{md}");
-    assert!(md.contains("`[output] columns` not in any record: final_train_los "), "{md}");
+    assert!(
+        md.contains("`[output] columns` not in any record: final_train_los "),
+        "{md}"
+    );
 }
 
 #[test]
