@@ -25,7 +25,7 @@ setup_libtorch() {
     return 0
   fi
   ensure_venv
-  need_disk 8 "torch==$TORCH_VERSION with its CUDA libraries"
+  need_disk 7 "torch==$TORCH_VERSION with its CUDA libraries"
   note "installing torch==$TORCH_VERSION into $VENV (about a minute, 4.6 GB with its CUDA libraries)"
   "$VENV/bin/python" "${PIP_INSTALL[@]}" "torch==$TORCH_VERSION" \
     || die "pip could not install torch==$TORCH_VERSION (output above). Check the network to PyPI and free disk space, or use a libtorch you already have: export LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1 with a python3 whose torch is $TORCH_VERSION)."
