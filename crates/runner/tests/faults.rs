@@ -388,11 +388,8 @@ fn a_run_killed_mid_epoch_resumes_from_its_checkpoint_bit_identical() {
     let body = moons_config("k", 40, &[0], &["star"], "eval_loss = 0")
         .replace("[train]\n", "[train]\ncheckpoint_every = 2\n")
         .replace("[model]\n", "[data]\nmoons_samples = 1000\n\n[model]\n");
-    let cfg = write(dir.path(), "k.toml", &body);
+    let (cfg, whole, id) = uninterrupted(dir.path(), "k.toml", &body);
     let cfg = cfg.to_str().unwrap();
-    ok(&["run", cfg, "--results", "whole", "--no-plots"], dir.path());
-    let whole = json(&run_files(&dir.path().join("whole"))[0]);
-    let id = whole["id"].as_str().unwrap().to_string();
 
     let cut = dir.path().join("cut");
     let ckpt = cut.join("runs").join(format!("{id}.ckpt"));
@@ -425,6 +422,18 @@ fn a_run_killed_mid_epoch_resumes_from_its_checkpoint_bit_identical() {
     );
 }
 
+/// Writes config `name` and runs it to the end into `whole/`: the config's path, the record, its id.
+fn uninterrupted(dir: &Path, name: &str, body: &str) -> (PathBuf, serde_json::Value, String) {
+    let cfg = write(dir, name, body);
+    ok(
+        &["run", cfg.to_str().unwrap(), "--results", "whole", "--no-plots"],
+        dir,
+    );
+    let whole = json(&run_files(&dir.join("whole"))[0]);
+    let id = whole["id"].as_str().unwrap().to_string();
+    (cfg, whole, id)
+}
+
 fn ok_with_env(args: &[&str], dir: &Path, log: &str) -> String {
     let o = runner()
         .args(args)
@@ -443,11 +452,8 @@ fn ctrl_c_stops_a_run_after_its_step_and_a_rerun_resumes_bit_identical() {
     // No `checkpoint_every`: the Ctrl-C checkpoint does not depend on it.
     let body = moons_config("c", 150, &[0], &["star"], "eval_loss = 0")
         .replace("[model]\n", "[data]\nmoons_samples = 1000\n\n[model]\n");
-    let cfg = write(dir.path(), "c.toml", &body);
+    let (cfg, whole, id) = uninterrupted(dir.path(), "c.toml", &body);
     let cfg = cfg.to_str().unwrap();
-    ok(&["run", cfg, "--results", "whole", "--no-plots"], dir.path());
-    let whole = json(&run_files(&dir.path().join("whole"))[0]);
-    let id = whole["id"].as_str().unwrap().to_string();
 
     let cut = dir.path().join("cut");
     let mut child = runner()

@@ -14,7 +14,7 @@ use training::data::{LoaderConfig, Split};
 use training::{EpochMetrics, Observer, OptimizerKind, StepInfo, TrainConfig, TrainRecord, Trainer};
 
 mod common;
-use common::tiny::{Tiny, blobs, config};
+use common::tiny::{Tiny, blobs, config, outcome};
 
 static GLOBAL: Mutex<()> = Mutex::new(());
 
@@ -56,26 +56,6 @@ fn run(cfg: &TrainConfig, opts: Opts) -> TrainRecord {
         trainer = trainer.resume(&path).unwrap();
     }
     trainer.fit(&tr, &te).unwrap()
-}
-
-/// The metrics that must agree between runs (everything but timings).
-/// (epoch, lr, train_loss, train_top1, test_loss, test_top1)
-type EpochRow = (usize, f64, f64, f64, Option<f64>, Option<f64>);
-
-fn outcome(r: &TrainRecord) -> Vec<EpochRow> {
-    r.epochs
-        .iter()
-        .map(|m| {
-            (
-                m.epoch,
-                m.lr,
-                m.train_loss,
-                m.train_top1,
-                m.test_loss,
-                m.test_top1,
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::cell::Cell;
 use rand::{Rng, SeedableRng};
 use tch::Tensor;
 use tch::nn::{self, ModuleT};
-use training::TrainConfig;
 use training::data::Split;
+use training::{TrainConfig, TrainRecord};
 
 #[derive(Debug)]
 pub struct Tiny {
@@ -74,5 +74,34 @@ pub fn config() -> TrainConfig {
         seed: 5,
         threads: Some(1),
         ..TrainConfig::default()
+    }
+}
+
+/// The metrics that must agree between runs (everything but timings).
+/// (epoch, lr, train_loss, train_top1, test_loss, test_top1)
+pub type EpochRow = (usize, f64, f64, f64, Option<f64>, Option<f64>);
+
+pub fn outcome(r: &TrainRecord) -> Vec<EpochRow> {
+    r.epochs
+        .iter()
+        .map(|m| {
+            (
+                m.epoch,
+                m.lr,
+                m.train_loss,
+                m.train_top1,
+                m.test_loss,
+                m.test_top1,
+            )
+        })
+        .collect()
+}
+
+/// A stop predicate for `Trainer::stop_when` that says "stop" at its `n`-th call (after step n).
+pub fn stop_at_step(n: usize) -> impl Fn() -> bool {
+    let calls = Cell::new(0);
+    move || {
+        calls.set(calls.get() + 1);
+        calls.get() == n
     }
 }
