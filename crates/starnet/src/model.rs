@@ -35,26 +35,29 @@ fn conv_init(init: InitScheme) -> ConvConfig {
     }
 }
 
-/// timm StarNet's `ConvBN(c_in, c_out, k, stride, padding = k // 2, groups, with_bn)`, its conv
-/// initialised as `init` says ([`conv_init`]).
-#[allow(clippy::too_many_arguments)]
-fn conv_bn(
-    p: nn::Path,
-    init: ConvConfig,
-    c_in: i64,
-    c_out: i64,
-    k: i64,
-    stride: i64,
-    groups: i64,
-    with_bn: bool,
-) -> ConvBn {
+/// timm StarNet's `ConvBN(c_in, c_out, 3, 2, 1)`: the stem and each stage's downsampler.
+fn conv_bn_down(p: nn::Path, init: ConvConfig, c_in: i64, c_out: i64) -> ConvBn {
     let cfg = ConvConfig {
-        stride,
-        padding: k / 2,
-        groups,
+        stride: 2,
+        padding: 1,
         ..init
     };
-    ConvBn::new(p, c_in, c_out, k, cfg, with_bn)
+    ConvBn::new(p, c_in, c_out, 3, cfg, true)
+}
+
+/// timm StarNet's `ConvBN(dim, dim, 7, 1, 3, groups=dim, with_bn)`: a depthwise 7x7.
+fn conv_bn_dw7(p: nn::Path, init: ConvConfig, dim: i64, with_bn: bool) -> ConvBn {
+    let cfg = ConvConfig {
+        padding: 3,
+        groups: dim,
+        ..init
+    };
+    ConvBn::new(p, dim, dim, 7, cfg, with_bn)
+}
+
+/// timm StarNet's `ConvBN(c_in, c_out, 1, with_bn)`: a pointwise 1x1.
+fn conv_bn_1x1(p: nn::Path, init: ConvConfig, c_in: i64, c_out: i64, with_bn: bool) -> ConvBn {
+    ConvBn::new(p, c_in, c_out, 1, init, with_bn)
 }
 
 /// One StarNet block; field names are timm's module names.
@@ -82,11 +85,11 @@ impl Block {
     ) -> Block {
         let hidden = mlp_ratio * dim;
         Block {
-            dwconv: conv_bn(&p / "dwconv", init, dim, dim, 7, 1, dim, true),
-            f1: conv_bn(&p / "f1", init, dim, hidden, 1, 1, 1, false),
-            f2: conv_bn(&p / "f2", init, dim, hidden, 1, 1, 1, false),
-            g: conv_bn(&p / "g", init, hidden, dim, 1, 1, 1, true),
-            dwconv2: conv_bn(&p / "dwconv2", init, dim, dim, 7, 1, dim, false),
+            dwconv: conv_bn_dw7(&p / "dwconv", init, dim, true),
+            f1: conv_bn_1x1(&p / "f1", init, dim, hidden, false),
+            f2: conv_bn_1x1(&p / "f2", init, dim, hidden, false),
+            g: conv_bn_1x1(&p / "g", init, hidden, dim, true),
+            dwconv2: conv_bn_dw7(&p / "dwconv2", init, dim, false),
             mode,
             act,
             drop_path,
@@ -130,7 +133,7 @@ impl StarNet {
     pub fn new(p: &nn::Path, config: &Config) -> Result<StarNet> {
         config.validate()?;
         let init = conv_init(config.init);
-        let stem = conv_bn(p / "stem" / "0", init, config.in_chans, STEM_DIM, 3, 2, 1, true);
+        let stem = conv_bn_down(p / "stem" / "0", init, config.in_chans, STEM_DIM);
         let rates = config.drop_path_rates();
         let mut prev = STEM_DIM;
         let mut block_index = 0;
@@ -138,7 +141,7 @@ impl StarNet {
         for (i, &depth) in config.depths.iter().enumerate() {
             let sp = p / "stages" / i;
             let dim = config.stage_dim(i);
-            let down = conv_bn(&sp / "0", init, prev, dim, 3, 2, 1, true);
+            let down = conv_bn_down(&sp / "0", init, prev, dim);
             let blocks = (0..depth as usize)
                 .map(|j| {
                     let rate = rates[block_index + j];

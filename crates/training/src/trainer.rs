@@ -17,13 +17,12 @@
 //! [`Trainer::stop_when`]) follows the same trajectory as one that never stopped, and two runs
 //! with the same config, device and (on the CPU) thread count give the same numbers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
 use tch::{Kind, Tensor, nn};
 
-use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::data::{Augment, LoaderConfig, Split};
 use crate::evaluation::{Evaluation, evaluate};
@@ -34,30 +33,11 @@ use crate::schedule::{Cosine, LrUpdate};
 use crate::snapshot::Snapshot;
 use crate::stepper::Stepper;
 
+mod error;
 mod final_test;
 mod saving;
 
-/// A run that could not start or did not finish; `record` keeps the epochs that did
-/// (`record.stopped` says why). Boxed so that every `Result` carrying this error stays small.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct TrainError {
-    pub message: String,
-    pub record: Box<TrainRecord>,
-    /// Set when the run stopped on request ([`Trainer::stop_when`]): not a failure, and not a
-    /// finished run either.
-    pub interrupted: Option<Interrupted>,
-}
-
-impl TrainError {
-    fn new(message: String, record: TrainRecord) -> TrainError {
-        TrainError {
-            message,
-            record: Box::new(record),
-            interrupted: None,
-        }
-    }
-}
+pub use error::TrainError;
 
 /// What one epoch of training measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -203,29 +183,6 @@ impl<'a> Trainer<'a> {
     pub fn stop_when(mut self, stop: &'a dyn Fn() -> bool, dir: impl Into<PathBuf>) -> Self {
         self.stop_when = Some((stop, dir.into()));
         self
-    }
-
-    /// Continues from a checkpoint written by a `Trainer` with the same config (up to `epochs`,
-    /// `threads`, `checkpoint_every` and `log_every`): weights, optimizer, EMA and record, and,
-    /// from a mid-epoch checkpoint ([`Trainer::stop_when`]), the epoch's steps so far (that file
-    /// is removed once the epoch is done).
-    pub fn resume(mut self, path: &Path) -> Result<Self, TrainError> {
-        match checkpoint::restore_training(path, self.vs, &mut self.stepper, &self.cfg) {
-            Ok(state) => {
-                let previous = state.record;
-                self.next_epoch = state.epochs_done;
-                self.selected_weights = state.selected;
-                self.record.epochs = previous.epochs;
-                self.record.selected = previous.selected;
-                self.record.last = previous.last;
-                self.record.steps = previous.steps;
-                self.record.resumed_at_epoch = Some(state.epochs_done);
-                self.resumed_mid_epoch = state.partial.is_some().then(|| path.to_path_buf());
-                self.partial = state.partial;
-                Ok(self)
-            }
-            Err(e) => Err(TrainError::new(format!("resuming: {e:#}"), self.record)),
-        }
     }
 
     /// Trains the remaining epochs on `train`. Without a validation split it evaluates on `test`

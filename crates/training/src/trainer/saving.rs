@@ -1,13 +1,38 @@
 //! The [`Trainer`]'s checkpoints: at epoch ends (`epoch_NNNN`, `last`) and when asked to stop
-//! mid-epoch (`interrupted.safetensors`).
+//! mid-epoch (`interrupted.safetensors`), and resuming from either.
+
+use std::path::Path;
 
 use anyhow::Result;
 
-use super::Trainer;
+use super::{TrainError, Trainer};
 use crate::checkpoint::{self, SavedState};
 use crate::interrupted::{self, Interrupted, PartialEpoch};
 
 impl Trainer<'_> {
+    /// Continues from a checkpoint written by a `Trainer` with the same config (up to `epochs`,
+    /// `threads`, `checkpoint_every` and `log_every`): weights, optimizer, EMA and record, and,
+    /// from a mid-epoch checkpoint ([`Trainer::stop_when`]), the epoch's steps so far (that file
+    /// is removed once the epoch is done).
+    pub fn resume(mut self, path: &Path) -> Result<Self, TrainError> {
+        match checkpoint::restore_training(path, self.vs, &mut self.stepper, &self.cfg) {
+            Ok(state) => {
+                let previous = state.record;
+                self.next_epoch = state.epochs_done;
+                self.selected_weights = state.selected;
+                self.record.epochs = previous.epochs;
+                self.record.selected = previous.selected;
+                self.record.last = previous.last;
+                self.record.steps = previous.steps;
+                self.record.resumed_at_epoch = Some(state.epochs_done);
+                self.resumed_mid_epoch = state.partial.is_some().then(|| path.to_path_buf());
+                self.partial = state.partial;
+                Ok(self)
+            }
+            Err(e) => Err(TrainError::new(format!("resuming: {e:#}"), self.record)),
+        }
+    }
+
     /// After `epoch`: `epoch_NNNN.safetensors` every `checkpoint_every` epochs, `last.safetensors`
     /// at the end (`last`: the final epoch or `stop_after`).
     pub(super) fn save_checkpoints(&mut self, epoch: usize, stop_here: bool) -> Result<()> {

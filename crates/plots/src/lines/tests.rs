@@ -1,0 +1,102 @@
+use super::*;
+use crate::tests_support::{assert_png, assert_svg_has};
+
+fn est(mean: f64, half: f64, values: &[f64]) -> Estimate {
+    Estimate {
+        mean,
+        lo: mean - half,
+        hi: mean + half,
+        values: values.to_vec(),
+    }
+}
+
+fn plot() -> LinePlot {
+    let line = |name: &str, look, base: f64| Line {
+        name: name.into(),
+        color: None,
+        look,
+        points: [8.0, 16.0, 32.0, 64.0]
+            .iter()
+            .map(|&w: &f64| {
+                (
+                    w,
+                    est(
+                        base + w.log2(),
+                        1.0,
+                        &[base + w.log2() - 0.5, base + w.log2() + 0.5],
+                    ),
+                )
+            })
+            .collect(),
+    };
+    LinePlot {
+        frame: Frame {
+            title: "DemoNet width sweep, Fashion-MNIST".into(),
+            caption: "n = 2 seeds; bars: 95% t-interval".into(),
+        },
+        x_label: "width".into(),
+        y_label: "test top-1 (%)".into(),
+        x_log: true,
+        lines: vec![line("sum", Look::Dashed, 60.0), line("star", Look::Solid, 62.0)],
+        difference: Some(DiffPanel {
+            title: "star - sum".into(),
+            y_label: "difference (points)".into(),
+            points: vec![
+                (8.0, est(2.0, 30.0, &[1.0, 3.0])),
+                (64.0, est(-0.5, 1.0, &[-1.0, 0.0])),
+            ],
+            note: "slope against ln(width): -1.2 [-3.0, 0.6]".into(),
+        }),
+        reference: Some(RefPanel {
+            title: "paper, ImageNet-1k".into(),
+            y_label: "top-1 (%)".into(),
+            lines: vec![Line {
+                name: "star".into(),
+                color: None,
+                look: Look::Solid,
+                points: vec![(96.0, Estimate::exact(57.6)), (448.0, Estimate::exact(79.2))],
+            }],
+        }),
+    }
+}
+
+#[test]
+fn writes_measured_difference_and_paper_panels_with_ticks_at_the_widths() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = plot();
+    let files = line_plot(&p, &dir.path().join("width")).unwrap();
+    let (w, h) = p.size();
+    assert_eq!((w, h), (MAIN.0 + REF_W, MAIN.1 + DIFF_H + 70));
+    // Markers take the colour of their width (first and last width).
+    assert_png(&files.png, (w, h), &[style::color(0), style::color(3)]);
+    assert_svg_has(
+        &files.svg,
+        &[
+            "8",
+            "16",
+            "32",
+            "64",
+            "sum",
+            "star",
+            "star - sum",
+            "width",
+            "paper, ImageNet-1k",
+        ],
+    );
+    assert_svg_has(&files.svg, &["n = 2 seeds; bars: 95% t-interval"]);
+}
+
+#[test]
+fn nothing_finite_or_a_log_axis_through_zero_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plot();
+    p.lines[0].points[0].0 = 0.0;
+    let err = line_plot(&p, &dir.path().join("a")).unwrap_err();
+    assert!(err.to_string().contains("log x axis"), "{err}");
+    p.lines
+        .iter_mut()
+        .for_each(|l| l.points.iter_mut().for_each(|pt| pt.1.mean = f64::NAN));
+    let err = line_plot(&p, &dir.path().join("b")).unwrap_err();
+    assert!(err.to_string().contains("no line"), "{err}");
+    assert!(!dir.path().join("b.png").exists());
+}
