@@ -2,6 +2,8 @@
 //! with intervals over seeds; below it the paired difference (treatment - base with its 95%
 //! interval and a zero line); beside it the paper's numbers in their own panel, since neither
 //! their x nor their y range is ours (ImageNet at widths 96..448 against Fashion-MNIST at 8..64).
+//! An optional baseline (a point outside the sweep, e.g. a linear classifier) is a dotted level
+//! with its interval as a band.
 
 use std::path::Path;
 
@@ -53,6 +55,9 @@ pub struct LinePlot {
     pub lines: Vec<Line>,
     pub difference: Option<DiffPanel>,
     pub reference: Option<RefPanel>,
+    /// A level across the whole x range (e.g. a linear classifier trained beside the sweep): its
+    /// mean as a dotted line, its interval as a band.
+    pub baseline: Option<(String, Estimate)>,
 }
 
 impl LinePlot {
@@ -115,9 +120,14 @@ impl Figure for LinePlot {
 
         // The measured panel.
         let estimates = self.lines.iter().flat_map(|l| l.points.iter().map(|p| &p.1));
-        let y_range = style::estimate_range(estimates, &[], 0.08).context("finite y")?;
+        let level: Vec<f64> = self.baseline.iter().flat_map(|(_, e)| [e.lo, e.mean, e.hi]).collect();
+        let level: Vec<f64> = level.into_iter().filter(|v| v.is_finite()).collect();
+        let y_range = style::estimate_range(estimates, &level, 0.08).context("finite y")?;
         let mut chart = panel(&top, x_range, y_range, &self.x_label, &self.y_label, "")?;
         style::draw_x_ticks(&mut chart, &ticks)?;
+        if let Some((name, e)) = self.baseline.as_ref().filter(|(_, e)| e.mean.is_finite()) {
+            draw_baseline(&mut chart, x_range, name, e)?;
+        }
         // Lines side by side at each x (a small dodge) so their intervals do not hide each other.
         let n = self.lines.len() as f64;
         let dodge = |i: usize| (i as f64 - (n - 1.0) / 2.0) * 0.012 * (x_range.1 - x_range.0);
@@ -215,6 +225,32 @@ where
         .light_line_style(TRANSPARENT)
         .draw()?;
     Ok(chart)
+}
+
+/// The baseline's band (its interval, where it has one) and its dotted mean, with a legend entry.
+fn draw_baseline<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    (x0, x1): (f64, f64),
+    name: &str,
+    e: &Estimate,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    if e.lo.is_finite() && e.hi.is_finite() {
+        chart.draw_series([Rectangle::new([(x0, e.lo), (x1, e.hi)], style::MUTED.mix(0.18).filled())])?;
+    }
+    let n = e.values.len();
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x0, e.mean), (x1, e.mean)],
+            3,
+            3,
+            style::MUTED.stroke_width(2),
+        ))?
+        .label(style::legend_name(name, n))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], style::MUTED.stroke_width(2)));
+    Ok(())
 }
 
 fn draw_path<DB: DrawingBackend>(

@@ -3,6 +3,8 @@
 //! paired observation. `[output] compare` names the field and its two values; per point of the
 //! other swept fields this gives the per-seed differences, their mean, std, n and a 95% Student t
 //! interval, and, along a numeric axis, the OLS slope of the difference against ln(x).
+//! `also_compare` adds more such comparisons; `baseline` names an extra (e.g. the linear
+//! classifier) that every other point is compared with, seed by seed.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +13,7 @@ use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::results::{Point, RunRecord};
-use crate::sweep::{Axis, RunSpec, short};
+use crate::sweep::{Axis, EXTRA, RunSpec, short};
 
 /// `[output] compare = { field = "mode", base = "sum", treatment = "star" }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,11 +151,12 @@ pub struct Trend {
     pub fit: Slope,
 }
 
-/// What `summary.json` carries under `paired`.
+/// What `summary.json` carries under `paired` (and `also_paired`, `vs_baseline`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Paired {
     pub field: String,
     pub base: Value,
+    /// Null against a baseline extra: there every other point is a treatment.
     pub treatment: Value,
     pub metric: String,
     pub points: Vec<PairedPoint>,
@@ -198,31 +201,16 @@ pub fn paired(
         *slot = Some(value);
     }
     let mut unpaired = 0;
-    let mut points: Vec<(Point, Vec<Point>, Vec<f64>)> = Vec::new();
+    let mut groups = Groups::default();
     for (key, sides) in halves {
         let (Some(b), Some(t)) = sides else {
             unpaired += 1;
             continue;
         };
-        let (seed, rest): (BTreeMap<_, _>, BTreeMap<_, _>) =
-            key.into_iter().partition(|(k, _)| seeds.contains(&k.as_str()));
-        match points.iter_mut().find(|(p, _, _)| *p == rest) {
-            Some((_, s, d)) => {
-                s.push(seed);
-                d.push(t - b);
-            }
-            None => points.push((rest, vec![seed], vec![t - b])),
-        }
+        let (seed, rest) = split_seeds(key, seeds);
+        groups.push(rest, seed, t - b);
     }
-    let points: Vec<PairedPoint> = points
-        .into_iter()
-        .map(|(point, seeds, differences)| PairedPoint {
-            stat: MeanCi::of(&differences),
-            point,
-            seeds,
-            differences,
-        })
-        .collect();
+    let points = groups.finish();
     Paired {
         field: compare.field.clone(),
         base: compare.base.clone(),
@@ -231,6 +219,79 @@ pub fn paired(
         trends: x.map(|x| trends(x, &points)).unwrap_or_default(),
         points,
         unpaired,
+    }
+}
+
+/// Every point that is not the extra `label`, minus that extra at the same seed (`[output]
+/// baseline`). The seed fixes the training subset and the batch order; the initial weights differ,
+/// as the models do. `treatment` is null: it is every other point.
+pub fn against_extra(
+    label: &str,
+    metric: &str,
+    seeds: &[&str],
+    records: &[(RunSpec, RunRecord)],
+) -> Paired {
+    let label = Value::from(label);
+    let value = |r: &RunRecord| r.outcome.summary_metrics().get(metric).copied();
+    let is_base = |spec: &RunSpec| spec.point.get(EXTRA) == Some(&label);
+    let base: Vec<(Point, f64)> = records
+        .iter()
+        .filter(|(spec, _)| is_base(spec))
+        .filter_map(|(spec, r)| Some((split_seeds(spec.point.clone(), seeds).0, value(r)?)))
+        .collect();
+    let mut unpaired = 0;
+    let mut groups = Groups::default();
+    for (spec, r) in records.iter().filter(|(spec, _)| !is_base(spec)) {
+        let Some(t) = value(r) else { continue };
+        let (seed, rest) = split_seeds(spec.point.clone(), seeds);
+        match base.iter().find(|(s, _)| *s == seed) {
+            Some((_, b)) => groups.push(rest, seed, t - b),
+            None => unpaired += 1,
+        }
+    }
+    Paired {
+        field: EXTRA.to_string(),
+        base: label,
+        treatment: Value::Null,
+        metric: metric.to_string(),
+        points: groups.finish(),
+        trends: Vec::new(),
+        unpaired,
+    }
+}
+
+/// (the seed fields, the rest) of a point.
+fn split_seeds(point: Point, seeds: &[&str]) -> (Point, Point) {
+    point
+        .into_iter()
+        .partition(|(k, _)| seeds.contains(&k.as_str()))
+}
+
+/// Differences collected per point, in first-seen order.
+#[derive(Default)]
+struct Groups(Vec<(Point, Vec<Point>, Vec<f64>)>);
+
+impl Groups {
+    fn push(&mut self, rest: Point, seed: Point, difference: f64) {
+        match self.0.iter_mut().find(|(p, _, _)| *p == rest) {
+            Some((_, s, d)) => {
+                s.push(seed);
+                d.push(difference);
+            }
+            None => self.0.push((rest, vec![seed], vec![difference])),
+        }
+    }
+
+    fn finish(self) -> Vec<PairedPoint> {
+        self.0
+            .into_iter()
+            .map(|(point, seeds, differences)| PairedPoint {
+                stat: MeanCi::of(&differences),
+                point,
+                seeds,
+                differences,
+            })
+            .collect()
     }
 }
 

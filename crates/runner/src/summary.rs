@@ -2,7 +2,8 @@
 //! results folder.
 //!
 //! `summary.json` is `{"points": [{point, metrics: {name: {mean, std, n}}}], "paired": ...}`;
-//! `paired` (see [`crate::stats::Paired`]) is there when `[output] compare` is set.
+//! `paired` (see [`crate::stats::Paired`]) is there when `[output] compare` is set, `also_paired`
+//! with `also_compare`, `vs_baseline` with `baseline`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -135,6 +136,12 @@ pub struct Summary {
     pub points: Vec<SummaryEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paired: Option<Paired>,
+    /// `[output] also_compare`, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_paired: Vec<Paired>,
+    /// `[output] baseline`: every other point minus that extra, seed by seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_baseline: Option<Paired>,
 }
 
 pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
@@ -142,15 +149,20 @@ pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
         .iter()
         .map(|(spec, r)| (spec.group_point(exp), r))
         .collect();
-    let paired = exp.output.compare.as_ref().map(|c| {
+    let seeds = crate::sweep::seed_axes(exp);
+    let x = figures::x_axis(exp);
+    let paired = |c: &stats::Compare| {
         let metric = c.metric.as_deref().unwrap_or(&exp.output.metric);
-        let seeds = crate::sweep::seed_axes(exp);
-        let x = figures::x_axis(exp);
         stats::paired(c, metric, &seeds, x.as_deref(), records)
+    };
+    let vs_baseline = exp.output.baseline.as_ref().map(|label| {
+        stats::against_extra(label, &exp.output.metric, &seeds, records)
     });
     Summary {
         points: results::summarize(&points),
-        paired,
+        paired: exp.output.compare.as_ref().map(paired),
+        also_paired: exp.output.also_compare.iter().map(paired).collect(),
+        vs_baseline,
     }
 }
 

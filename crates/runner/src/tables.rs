@@ -22,8 +22,11 @@ pub fn markdown(exp: &Experiment, summary: &Summary, runs: usize) -> String {
         "Written by `runner summarize` from {runs} run record(s); regenerate it rather than edit it.\n"
     );
     points_table(&mut out, exp, summary);
-    if let Some(p) = &summary.paired {
+    for p in summary.paired.iter().chain(&summary.also_paired) {
         paired_table(&mut out, exp, p);
+    }
+    if let Some(p) = &summary.vs_baseline {
+        baseline_table(&mut out, exp, p);
     }
     out
 }
@@ -105,9 +108,14 @@ fn points_table(out: &mut String, exp: &Experiment, summary: &Summary) {
     }
 }
 
+/// The scale of `metric` in tables and the name of its unit.
+fn units(metric: &str) -> (f64, &'static str) {
+    let k = scale(metric);
+    (k, if k == 100.0 { "points" } else { "metric units" })
+}
+
 fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
-    let k = scale(&p.metric);
-    let unit = if k == 100.0 { "points" } else { "metric units" };
+    let (k, unit) = units(&p.metric);
     let diff = format!("{} - {}", value_name(exp, &p.treatment), value_name(exp, &p.base));
     let _ = writeln!(out, "## Paired difference {diff} in {} ({unit})\n", p.metric);
     let _ = writeln!(
@@ -116,32 +124,7 @@ fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
          pairs. 95% CI: mean ± t(0.975, n - 1) · std / √n.\n",
         key_name(exp, &p.field)
     );
-    row(
-        out,
-        &["point", "n", "mean ± std", "95% CI", "per-seed differences"].map(String::from),
-    );
-    row(out, &vec!["---".to_string(); 5]);
-    for pp in &p.points {
-        let label = if pp.point.is_empty() {
-            diff.clone()
-        } else {
-            point_name(exp, &pp.point)
-        };
-        let ci = pp.stat.ci95.map_or_else(
-            || "-".into(),
-            |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
-        );
-        let each: Vec<String> = pp.differences.iter().map(|d| signed(d * k)).collect();
-        let cells = [
-            label,
-            pp.stat.n.to_string(),
-            format!("{} ± {}", signed(pp.stat.mean * k), num(pp.stat.std * k)),
-            ci,
-            each.join(", "),
-        ];
-        row(out, &cells);
-    }
-    out.push('\n');
+    difference_rows(out, exp, p, &diff);
     for t in &p.trends {
         let x = key_name(exp, &t.x);
         let held = if t.rest.is_empty() {
@@ -171,6 +154,59 @@ fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
             short(&p.treatment)
         );
     }
+}
+
+/// Every other point minus the baseline extra at the same seed.
+fn baseline_table(out: &mut String, exp: &Experiment, p: &Paired) {
+    let (_, unit) = units(&p.metric);
+    let base = value_name(exp, &p.base);
+    let _ = writeln!(out, "## Each point - {base} in {} ({unit})\n", p.metric);
+    let _ = writeln!(
+        out,
+        "Every other point minus the `{base}` run of the same seed (same training subset and batch \
+         order; the initial weights differ, as the models do). 95% CI: mean ± t(0.975, n - 1) · \
+         std / √n.\n"
+    );
+    difference_rows(out, exp, p, &base);
+    if p.unpaired > 0 {
+        let _ = writeln!(
+            out,
+            "{} run(s) had no `{base}` run with the same seed and are left out.\n",
+            p.unpaired
+        );
+    }
+}
+
+/// One row per point: n, mean ± std, the 95% CI and each seed's difference; `whole` labels the
+/// point when no other field is swept.
+fn difference_rows(out: &mut String, exp: &Experiment, p: &Paired, whole: &str) {
+    let (k, _) = units(&p.metric);
+    row(
+        out,
+        &["point", "n", "mean ± std", "95% CI", "per-seed differences"].map(String::from),
+    );
+    row(out, &vec!["---".to_string(); 5]);
+    for pp in &p.points {
+        let label = if pp.point.is_empty() {
+            whole.to_string()
+        } else {
+            point_name(exp, &pp.point)
+        };
+        let ci = pp.stat.ci95.map_or_else(
+            || "-".into(),
+            |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
+        );
+        let each: Vec<String> = pp.differences.iter().map(|d| signed(d * k)).collect();
+        let cells = [
+            label,
+            pp.stat.n.to_string(),
+            format!("{} ± {}", signed(pp.stat.mean * k), num(pp.stat.std * k)),
+            ci,
+            each.join(", "),
+        ];
+        row(out, &cells);
+    }
+    out.push('\n');
 }
 
 fn row(out: &mut String, cells: &[String]) {

@@ -422,3 +422,98 @@ fn a_run_without_its_partner_is_left_out_and_counted() {
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("1 run(s) of sum or star had no partner"), "{md}");
 }
+
+/// `WIDTH` with a linear extra, every point against it, and width 8 against 16 per mode.
+fn with_baseline() -> String {
+    let extra = "[[sweep.extra]]\nlabel = \"linear\"\nmodel = { arch = \"linear\", in_chans = 1, image_size = 28, num_classes = 10 }\n\n[output]";
+    WIDTH.replacen("[output]", extra, 1).replacen(
+        "compare = { field = \"mode\", base = \"sum\", treatment = \"star\" }",
+        "compare = { field = \"mode\", base = \"sum\", treatment = \"star\" }\nbaseline = \"linear\"\nalso_compare = [{ field = \"width\", base = 8, treatment = 16 }]",
+        1,
+    )
+}
+
+/// [`width_top1`], and the linear extra at 61, 60, 59 for seeds 0, 1, 2.
+fn with_linear(point: &BTreeMap<String, serde_json::Value>) -> f64 {
+    if point.get("extra").is_some() {
+        let seed = point["train.seed"].as_u64().unwrap() as usize;
+        return [0.61, 0.60, 0.59][seed];
+    }
+    width_top1(point)
+}
+
+#[test]
+fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), &with_baseline());
+    let plan = write_records(&exp, dir.path(), with_linear);
+    summary::write(&exp, &plan, dir.path(), false).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    let s: Summary = serde_json::from_str(&text).unwrap();
+
+    // Every point minus linear at the same seed, in plan order (width 8 sum, 8 star, 16 sum,
+    // 16 star). Width 8 sum: -1, +2, -1 points: mean 0, std sqrt(6 / 2) = 1.732051, se 1,
+    // half 4.302653 (t(0.975, 2), t table) -> [-4.302653, +4.302653].
+    // Width 16 star: +11, +12, +11: mean 11.333333, std 0.577350, half 1.434218
+    // -> [9.899116, 12.767551].
+    let b = s.vs_baseline.expect("baseline is set");
+    assert_eq!((b.field.as_str(), b.unpaired, b.points.len()), ("extra", 0, 4));
+    assert_eq!(b.base, "linear");
+    let w8_sum = &b.points[0];
+    assert_eq!(w8_sum.point["width"], 8);
+    assert_eq!(w8_sum.point["mode"], "sum");
+    assert!(close(w8_sum.stat.mean * 100.0, 0.0) && close(w8_sum.stat.std * 100.0, 1.732051));
+    let [lo, hi] = w8_sum.stat.ci95.unwrap();
+    assert!(close(lo * 100.0, -4.302653) && close(hi * 100.0, 4.302653), "{lo} {hi}");
+    let [lo, hi] = b.points[3].stat.ci95.unwrap();
+    assert!(close(lo * 100.0, 9.899116) && close(hi * 100.0, 12.767551), "{lo} {hi}");
+
+    // Width 16 - width 8 per mode. Sum: +10, +9, +11 -> mean 10, std 1, half 2.484138
+    // -> [7.515862, 12.484138]. Star: +9, +11, +6 -> mean 8.666667, std sqrt(12.666667 / 2)
+    // = 2.516611, half 4.302653 * 2.516611 / sqrt 3 = 6.251609 -> [2.415057, 14.918276].
+    let [w] = &s.also_paired[..] else {
+        panic!("one also_compare: {:?}", s.also_paired)
+    };
+    assert_eq!((w.field.as_str(), w.points.len(), w.unpaired), ("width", 2, 0));
+    let [lo, hi] = w.points[0].stat.ci95.unwrap();
+    assert!(close(lo * 100.0, 7.515862) && close(hi * 100.0, 12.484138), "{lo} {hi}");
+    let [lo, hi] = w.points[1].stat.ci95.unwrap();
+    assert!(close(lo * 100.0, 2.415057) && close(hi * 100.0, 14.918276), "{lo} {hi}");
+
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    for line in [
+        "## Paired difference star - sum in best_test_top1 (points)",
+        "## Paired difference 16 - 8 in best_test_top1 (points)",
+        "| star | 3 | +8.67 ± 2.52 | [+2.42, +14.92] | +9.00, +11.00, +6.00 |",
+        "## Each point - linear in best_test_top1 (points)",
+        "| width 16 star | 3 | +11.33 ± 0.58 | [+9.90, +12.77] | +11.00, +12.00, +11.00 |",
+    ] {
+        assert!(md.contains(line), "summary.md lacks {line:?}:\n{md}");
+    }
+
+    // The width figure draws linear as a level: mean 60 %, interval 60 ± 4.302653 * 1 / sqrt 3.
+    let records = summary::collect(&plan, dir.path()).records;
+    let inputs = Inputs {
+        exp: &exp,
+        records: &records,
+        summary: &s.points,
+        paired: s.paired.as_ref(),
+    };
+    let (_, plot) = figures::sweep::line_plot(inputs).unwrap();
+    let (name, level) = plot.baseline.expect("baseline drawn");
+    assert_eq!(name, "linear");
+    assert!(close(level.mean, 60.0) && close(level.hi - level.mean, 2.484138), "{level:?}");
+    assert_eq!(plot.lines.len(), 2, "the extra is not a line of its own");
+}
+
+#[test]
+fn a_baseline_that_is_not_an_extra_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = with_baseline().replace("baseline = \"linear\"", "baseline = \"linaer\"");
+    let err = Experiment::parse(Source::from_text(&dir.path().join("bad.toml"), text)).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("no [[sweep.extra]] is labelled \"linaer\"") && msg.contains("[\"linear\"]"),
+        "{msg}"
+    );
+}

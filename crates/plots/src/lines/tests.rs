@@ -57,6 +57,7 @@ fn plot() -> LinePlot {
                 points: vec![(96.0, Estimate::exact(57.6)), (448.0, Estimate::exact(79.2))],
             }],
         }),
+        baseline: None,
     }
 }
 
@@ -99,4 +100,25 @@ fn nothing_finite_or_a_log_axis_through_zero_is_an_error() {
     let err = line_plot(&p, &dir.path().join("b")).unwrap_err();
     assert!(err.to_string().contains("no line"), "{err}");
     assert!(!dir.path().join("b.png").exists());
+}
+
+#[test]
+fn a_baseline_far_below_the_lines_is_drawn_and_named_inside_the_y_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = |p: &LinePlot, name: &str| {
+        let files = line_plot(p, &dir.path().join(name)).unwrap();
+        let svg = std::fs::read_to_string(files.svg).unwrap();
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+            .collect::<Vec<String>>()
+    };
+    let mut p = plot();
+    let without = texts(&p, "without");
+    // The lines span 63..70: no y tick reaches down to 40 on their own.
+    assert!(!without.iter().any(|t| t == "40" || t == "linear"), "{without:?}");
+    p.baseline = Some(("linear".into(), est(40.0, 1.0, &[39.5, 40.5])));
+    let with = texts(&p, "with");
+    assert!(with.iter().any(|t| t == "40"), "the y range takes in the baseline: {with:?}");
+    assert!(with.iter().any(|t| t == "linear"), "legend names it: {with:?}");
 }

@@ -129,8 +129,15 @@ impl Experiment {
             Some(s) => parse_sweep(&source, s, &base)?,
             None => (Vec::new(), Vec::new()),
         };
-        if let Some(c) = &output.compare {
-            c.check(&axes).map_err(|e| source.error_at(output_span, e))?;
+        for c in output.compare.iter().chain(&output.also_compare) {
+            c.check(&axes).map_err(|e| source.error_at(output_span.clone(), e))?;
+        }
+        if let Some(label) = &output.baseline
+            && !extras.iter().any(|e| e.label == *label)
+        {
+            let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
+            let msg = format!("[output] baseline: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
+            return Err(source.error_at(output_span, msg));
         }
         Ok(Experiment {
             source,

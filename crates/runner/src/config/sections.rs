@@ -56,6 +56,12 @@ pub struct OutputSection {
     /// A paired comparison, e.g. `compare = { field = "mode", base = "sum", treatment = "star" }`:
     /// the summary gets per-seed differences with 95% intervals, the figures a difference panel.
     pub compare: Option<crate::stats::Compare>,
+    /// More paired comparisons, tables in `summary.md` only (the figure's difference panel is
+    /// `compare`'s), e.g. `also_compare = [{ field = "model.act", base = "gelu", treatment = "none" }]`.
+    pub also_compare: Vec<crate::stats::Compare>,
+    /// An extra's label, e.g. `baseline = "linear"`: `summary.md` adds every other point minus
+    /// that extra at the same seed (same training subset and batch order).
+    pub baseline: Option<String>,
     /// Display names for swept values or fields in figures and tables, e.g.
     /// `labels = { "star/star/sum/sum" = "star in stages 1-2", "model.act" = "act" }`.
     pub labels: BTreeMap<String, String>,
@@ -86,6 +92,8 @@ impl Default for OutputSection {
             paper_label: "paper (ImageNet-1k)".to_string(),
             check: BTreeMap::new(),
             compare: None,
+            also_compare: Vec::new(),
+            baseline: None,
             labels: BTreeMap::new(),
             columns: Vec::new(),
             groups: Vec::new(),

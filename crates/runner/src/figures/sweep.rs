@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{
     Colors, Inputs, axis_label, color_key, difference_name, estimate, interval, key_name, look, mode_field,
-    n_text, point_name, scale, title, values_by_point, x_axis,
+    n_text, point_name, scale, title, value_name, values_by_point, x_axis,
 };
 use crate::stats::Paired;
 use crate::sweep::{EXTRA, short};
@@ -92,8 +92,20 @@ pub fn line_plot(inputs: Inputs<'_>) -> Option<(String, LinePlot)> {
         lines,
         difference,
         reference: reference(inputs, k),
+        baseline: baseline(inputs, &by_point, k),
     };
     Some((x, plot))
+}
+
+/// `[output] baseline`'s extra (e.g. the linear classifier) as a level across the plot.
+fn baseline(
+    inputs: Inputs<'_>,
+    by_point: &[(BTreeMap<String, Value>, Vec<f64>)],
+    k: f64,
+) -> Option<(String, Estimate)> {
+    let label = Value::from(inputs.exp.output.baseline.as_deref()?);
+    let (_, values) = by_point.iter().find(|(p, _)| p.get(EXTRA) == Some(&label))?;
+    Some((value_name(inputs.exp, &label), estimate(values, k)))
 }
 
 /// Treatment - base per x, when every paired point differs only in x.
