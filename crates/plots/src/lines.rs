@@ -120,7 +120,11 @@ impl Figure for LinePlot {
 
         // The measured panel.
         let estimates = self.lines.iter().flat_map(|l| l.points.iter().map(|p| &p.1));
-        let level: Vec<f64> = self.baseline.iter().flat_map(|(_, e)| [e.lo, e.mean, e.hi]).collect();
+        let level: Vec<f64> = self
+            .baseline
+            .iter()
+            .flat_map(|(_, e)| [e.lo, e.mean, e.hi])
+            .collect();
         let level: Vec<f64> = level.into_iter().filter(|v| v.is_finite()).collect();
         let y_range = style::estimate_range(estimates, &level, 0.08).context("finite y")?;
         let mut chart = panel(&top, x_range, y_range, &self.x_label, &self.y_label, "")?;
@@ -228,8 +232,8 @@ where
 }
 
 /// The baseline's band (its interval, where it has one) and its dotted mean, with a legend entry.
-fn draw_baseline<DB: DrawingBackend>(
-    chart: &mut Chart<'_, DB>,
+fn draw_baseline<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
     (x0, x1): (f64, f64),
     name: &str,
     e: &Estimate,
@@ -238,7 +242,10 @@ where
     DB::ErrorType: 'static,
 {
     if e.lo.is_finite() && e.hi.is_finite() {
-        chart.draw_series([Rectangle::new([(x0, e.lo), (x1, e.hi)], style::MUTED.mix(0.18).filled())])?;
+        chart.draw_series([Rectangle::new(
+            [(x0, e.lo), (x1, e.hi)],
+            style::MUTED.mix(0.18).filled(),
+        )])?;
     }
     let n = e.values.len();
     chart
@@ -249,7 +256,15 @@ where
             style::MUTED.stroke_width(2),
         ))?
         .label(style::legend_name(name, n))
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], style::MUTED.stroke_width(2)));
+        .legend(|(x, y)| {
+            // Dotted like the level itself, on its band.
+            let stroke = style::MUTED.stroke_width(2);
+            EmptyElement::at((x, y))
+                + Rectangle::new([(0, -5), (20, 5)], style::MUTED.mix(0.18).filled())
+                + PathElement::new([(0, 0), (4, 0)], stroke)
+                + PathElement::new([(8, 0), (12, 0)], stroke)
+                + PathElement::new([(16, 0), (20, 0)], stroke)
+        });
     Ok(())
 }
 

@@ -225,12 +225,7 @@ pub fn paired(
 /// Every point that is not the extra `label`, minus that extra at the same seed (`[output]
 /// baseline`). The seed fixes the training subset and the batch order; the initial weights differ,
 /// as the models do. `treatment` is null: it is every other point.
-pub fn against_extra(
-    label: &str,
-    metric: &str,
-    seeds: &[&str],
-    records: &[(RunSpec, RunRecord)],
-) -> Paired {
+pub fn against_extra(label: &str, metric: &str, seeds: &[&str], records: &[(RunSpec, RunRecord)]) -> Paired {
     let label = Value::from(label);
     let value = |r: &RunRecord| r.outcome.summary_metrics().get(metric).copied();
     let is_base = |spec: &RunSpec| spec.point.get(EXTRA) == Some(&label);
@@ -262,9 +257,7 @@ pub fn against_extra(
 
 /// (the seed fields, the rest) of a point.
 fn split_seeds(point: Point, seeds: &[&str]) -> (Point, Point) {
-    point
-        .into_iter()
-        .partition(|(k, _)| seeds.contains(&k.as_str()))
+    point.into_iter().partition(|(k, _)| seeds.contains(&k.as_str()))
 }
 
 /// Differences collected per point, in first-seen order.

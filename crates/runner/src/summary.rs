@@ -155,9 +155,11 @@ pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
         let metric = c.metric.as_deref().unwrap_or(&exp.output.metric);
         stats::paired(c, metric, &seeds, x.as_deref(), records)
     };
-    let vs_baseline = exp.output.baseline.as_ref().map(|label| {
-        stats::against_extra(label, &exp.output.metric, &seeds, records)
-    });
+    let vs_baseline = exp
+        .output
+        .baseline
+        .as_ref()
+        .map(|label| stats::against_extra(label, &exp.output.metric, &seeds, records));
     Summary {
         points: results::summarize(&points),
         paired: exp.output.compare.as_ref().map(paired),

@@ -464,9 +464,15 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     assert_eq!(w8_sum.point["mode"], "sum");
     assert!(close(w8_sum.stat.mean * 100.0, 0.0) && close(w8_sum.stat.std * 100.0, 1.732051));
     let [lo, hi] = w8_sum.stat.ci95.unwrap();
-    assert!(close(lo * 100.0, -4.302653) && close(hi * 100.0, 4.302653), "{lo} {hi}");
+    assert!(
+        close(lo * 100.0, -4.302653) && close(hi * 100.0, 4.302653),
+        "{lo} {hi}"
+    );
     let [lo, hi] = b.points[3].stat.ci95.unwrap();
-    assert!(close(lo * 100.0, 9.899116) && close(hi * 100.0, 12.767551), "{lo} {hi}");
+    assert!(
+        close(lo * 100.0, 9.899116) && close(hi * 100.0, 12.767551),
+        "{lo} {hi}"
+    );
 
     // Width 16 - width 8 per mode. Sum: +10, +9, +11 -> mean 10, std 1, half 2.484138
     // -> [7.515862, 12.484138]. Star: +9, +11, +6 -> mean 8.666667, std sqrt(12.666667 / 2)
@@ -476,9 +482,15 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     };
     assert_eq!((w.field.as_str(), w.points.len(), w.unpaired), ("width", 2, 0));
     let [lo, hi] = w.points[0].stat.ci95.unwrap();
-    assert!(close(lo * 100.0, 7.515862) && close(hi * 100.0, 12.484138), "{lo} {hi}");
+    assert!(
+        close(lo * 100.0, 7.515862) && close(hi * 100.0, 12.484138),
+        "{lo} {hi}"
+    );
     let [lo, hi] = w.points[1].stat.ci95.unwrap();
-    assert!(close(lo * 100.0, 2.415057) && close(hi * 100.0, 14.918276), "{lo} {hi}");
+    assert!(
+        close(lo * 100.0, 2.415057) && close(hi * 100.0, 14.918276),
+        "{lo} {hi}"
+    );
 
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     for line in [
@@ -502,7 +514,10 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     let (_, plot) = figures::sweep::line_plot(inputs).unwrap();
     let (name, level) = plot.baseline.expect("baseline drawn");
     assert_eq!(name, "linear");
-    assert!(close(level.mean, 60.0) && close(level.hi - level.mean, 2.484138), "{level:?}");
+    assert!(
+        close(level.mean, 60.0) && close(level.hi - level.mean, 2.484138),
+        "{level:?}"
+    );
     assert_eq!(plot.lines.len(), 2, "the extra is not a line of its own");
 }
 

@@ -119,6 +119,9 @@ fn a_baseline_far_below_the_lines_is_drawn_and_named_inside_the_y_range() {
     assert!(!without.iter().any(|t| t == "40" || t == "linear"), "{without:?}");
     p.baseline = Some(("linear".into(), est(40.0, 1.0, &[39.5, 40.5])));
     let with = texts(&p, "with");
-    assert!(with.iter().any(|t| t == "40"), "the y range takes in the baseline: {with:?}");
+    assert!(
+        with.iter().any(|t| t == "40"),
+        "the y range takes in the baseline: {with:?}"
+    );
     assert!(with.iter().any(|t| t == "linear"), "legend names it: {with:?}");
 }

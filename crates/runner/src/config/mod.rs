@@ -130,13 +130,15 @@ impl Experiment {
             None => (Vec::new(), Vec::new()),
         };
         for c in output.compare.iter().chain(&output.also_compare) {
-            c.check(&axes).map_err(|e| source.error_at(output_span.clone(), e))?;
+            c.check(&axes)
+                .map_err(|e| source.error_at(output_span.clone(), e))?;
         }
         if let Some(label) = &output.baseline
             && !extras.iter().any(|e| e.label == *label)
         {
             let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
-            let msg = format!("[output] baseline: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
+            let msg =
+                format!("[output] baseline: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
             return Err(source.error_at(output_span, msg));
         }
         Ok(Experiment {

@@ -77,6 +77,12 @@ pub fn line_plot(inputs: Inputs<'_>) -> Option<(String, LinePlot)> {
             difference_name(exp, p)
         ));
     }
+    let baseline = baseline(inputs, &by_point, k);
+    if let Some((name, _)) = &baseline {
+        caption.push_str(&format!(
+            "; dotted level and band: {name}, mean and 95% t-interval"
+        ));
+    }
     let x_values: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
     let x_min = x_values.iter().copied().fold(f64::INFINITY, f64::min);
     let x_max = x_values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -92,7 +98,7 @@ pub fn line_plot(inputs: Inputs<'_>) -> Option<(String, LinePlot)> {
         lines,
         difference,
         reference: reference(inputs, k),
-        baseline: baseline(inputs, &by_point, k),
+        baseline,
     };
     Some((x, plot))
 }
