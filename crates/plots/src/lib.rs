@@ -197,21 +197,25 @@ mod tests_support {
         }
     }
 
+    /// The contents of the SVG's `<text>` elements (XML-escaped, trimmed).
+    pub fn svg_texts(path: &Path) -> Vec<String> {
+        let svg = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+            .collect()
+    }
+
     /// Each text appears as the whole content of an SVG `<text>` element.
     pub fn assert_svg_has(path: &Path, texts: &[&str]) {
-        let svg = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let found: Vec<&str> = svg
-            .split("<text")
-            .skip(1)
-            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim()))
-            .collect();
+        let found = svg_texts(path);
         for text in texts {
             let escaped = text
                 .replace('&', "&amp;")
                 .replace('<', "&lt;")
                 .replace('>', "&gt;");
             assert!(
-                found.contains(&escaped.as_str()),
+                found.contains(&escaped),
                 "{} lacks the text {text:?}; has {found:?}",
                 path.display()
             );

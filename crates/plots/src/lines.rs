@@ -124,8 +124,8 @@ impl Figure for LinePlot {
             .baseline
             .iter()
             .flat_map(|(_, e)| [e.lo, e.mean, e.hi])
+            .filter(|v| v.is_finite())
             .collect();
-        let level: Vec<f64> = level.into_iter().filter(|v| v.is_finite()).collect();
         let y_range = style::estimate_range(estimates, &level, 0.08).context("finite y")?;
         let mut chart = panel(&top, x_range, y_range, &self.x_label, &self.y_label, "")?;
         style::draw_x_ticks(&mut chart, &ticks)?;

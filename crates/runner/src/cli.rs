@@ -152,22 +152,29 @@ pub(crate) struct CommonArgs {
     pub(crate) overrides: Vec<Override>,
 }
 
+/// How many runs at a time, on how many threads, shown how (`run` and `check`).
 #[derive(Args, Clone)]
-pub(crate) struct ExecArgs {
-    /// Runs at a time (default: the config's `[experiment] jobs`, else 1). On CPU the threads are
-    /// split between them. Runs with drop path or dropout are bit-reproducible only at 1 (libtorch
-    /// has one random generator per process).
+pub(crate) struct ParallelArgs {
+    /// Runs at a time (default: for `run` the config's `[experiment] jobs`, else 1). On CPU the
+    /// threads are split between them. Runs with drop path or dropout are bit-reproducible only
+    /// at 1 (libtorch has one random generator per process).
     #[arg(long)]
     pub(crate) jobs: Option<usize>,
-    /// cpu, cuda or auto (CUDA when libtorch sees a GPU).
-    #[arg(long, default_value = "auto")]
-    pub(crate) device: DeviceChoice,
-    /// CPU threads in all (default: every core).
+    /// CPU threads in all (default: every core). Runs with `train.threads` use theirs.
     #[arg(long)]
     pub(crate) threads: Option<usize>,
     /// Plain log lines instead of progress bars (the default when not on a terminal or CI=true).
     #[arg(long)]
     pub(crate) no_bars: bool,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct ExecArgs {
+    #[command(flatten)]
+    pub(crate) parallel: ParallelArgs,
+    /// cpu, cuda or auto (CUDA when libtorch sees a GPU).
+    #[arg(long, default_value = "auto")]
+    pub(crate) device: DeviceChoice,
 }
 
 #[derive(Args)]
@@ -205,15 +212,8 @@ pub(crate) struct CheckArgs {
     /// Keep the rerun's results here instead of a temporary folder (removed afterwards).
     #[arg(long)]
     pub(crate) keep: Option<PathBuf>,
-    /// Runs at a time.
-    #[arg(long, default_value_t = 1)]
-    pub(crate) jobs: usize,
-    /// CPU threads in all (default: every core). Runs with `train.threads` use theirs.
-    #[arg(long)]
-    pub(crate) threads: Option<usize>,
-    /// Plain log lines instead of progress bars.
-    #[arg(long)]
-    pub(crate) no_bars: bool,
+    #[command(flatten)]
+    pub(crate) parallel: ParallelArgs,
 }
 
 #[derive(Args)]

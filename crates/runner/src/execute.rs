@@ -21,7 +21,7 @@ use crate::sweep::RunSpec;
 
 mod one_run;
 use one_run::run_guarded;
-pub use one_run::{interrupted, run_one};
+pub use one_run::{Job, interrupted, run_one};
 
 /// How to run (none of it changes a run's result, so none of it is part of the run id).
 #[derive(Debug, Clone)]
@@ -216,6 +216,12 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
         threads,
         results.display()
     );
+    let job = Job {
+        exp,
+        results,
+        device,
+        threads,
+    };
     let progress = Progress::new(runs.len(), runs.len() - todo.len(), opts.bars);
     let outcomes = Mutex::new(Vec::new());
     let busy = Mutex::new(Vec::new());
@@ -268,7 +274,7 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
                             continue;
                         }
                         let run = progress.start_run(spec.index, &spec.label(exp));
-                        let result = run_guarded(exp, spec, results, device, threads, &run);
+                        let result = run_guarded(&job, spec, &run);
                         let line = match &result {
                             Ok(r) if r.status == RunStatus::Stopped => {
                                 format!("stopped: {}", r.outcome.stopped.as_deref().unwrap_or(""))

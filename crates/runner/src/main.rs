@@ -79,15 +79,16 @@ fn load(config: &Path, overrides: &[Override]) -> Result<Experiment> {
 const EXIT_ERROR: u8 = 101;
 
 fn exec_options(results: PathBuf, exec: &ExecArgs, config_jobs: Option<usize>) -> Result<ExecOptions> {
-    let jobs = exec.jobs.or(config_jobs).unwrap_or(1);
-    if exec.threads == Some(0) || jobs == 0 {
+    let p = &exec.parallel;
+    let jobs = p.jobs.or(config_jobs).unwrap_or(1);
+    if p.threads == Some(0) || jobs == 0 {
         bail!("--threads and --jobs (or [experiment] jobs) must be at least 1");
     }
     let mut opts = ExecOptions::new(results);
     opts.jobs = jobs;
     opts.device = exec.device;
-    opts.threads = exec.threads;
-    opts.bars &= !exec.no_bars;
+    opts.threads = p.threads;
+    opts.bars &= !p.no_bars;
     Ok(opts)
 }
 
@@ -214,10 +215,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 ensure_schema(fresh)?;
             }
             let exec = ExecArgs {
-                jobs: Some(a.jobs),
+                parallel: a.parallel.clone(),
                 device: DeviceChoice::Cpu,
-                threads: a.threads,
-                no_bars: a.no_bars,
             };
             let opts = exec_options(PathBuf::new(), &exec, None)?;
             let report = check::run(

@@ -103,6 +103,16 @@ fn write_records(
     plan
 }
 
+/// The figure inputs of a summary built from `records`.
+fn inputs<'a>(exp: &'a Experiment, records: &'a [(RunSpec, RunRecord)], s: &'a Summary) -> Inputs<'a> {
+    Inputs {
+        exp,
+        records,
+        summary: &s.points,
+        paired: s.paired.as_ref(),
+    }
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6
 }
@@ -204,12 +214,7 @@ fn the_width_figure_follows_the_grammar() {
     let plan = write_records(&exp, dir.path(), width_top1);
     let records = summary::collect(&plan, dir.path()).records;
     let s = summary::build(&exp, &records);
-    let inputs = Inputs {
-        exp: &exp,
-        records: &records,
-        summary: &s.points,
-        paired: s.paired.as_ref(),
-    };
+    let inputs = inputs(&exp, &records, &s);
     let (x, plot) = figures::sweep::line_plot(inputs).unwrap();
     assert_eq!(
         (x.as_str(), plot.x_label.as_str(), plot.x_log),
@@ -327,12 +332,7 @@ fn ablations_are_grouped_dot_plots_with_paired_rows() {
     let plan = write_records(&exp, dir.path(), top1);
     let records = summary::collect(&plan, dir.path()).records;
     let s = summary::build(&exp, &records);
-    let inputs = Inputs {
-        exp: &exp,
-        records: &records,
-        summary: &s.points,
-        paired: s.paired.as_ref(),
-    };
+    let inputs = inputs(&exp, &records, &s);
     assert!(figures::sweep::line_plot(inputs).is_none(), "no numeric axis");
     let plot = figures::sweep::dot_plot(inputs).unwrap();
     let groups: Vec<(&str, Vec<&str>)> = plot
@@ -456,7 +456,7 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     // half 4.302653 (t(0.975, 2), t table) -> [-4.302653, +4.302653].
     // Width 16 star: +11, +12, +11: mean 11.333333, std 0.577350, half 1.434218
     // -> [9.899116, 12.767551].
-    let b = s.vs_baseline.expect("baseline is set");
+    let b = s.vs_baseline.as_ref().expect("baseline is set");
     assert_eq!((b.field.as_str(), b.unpaired, b.points.len()), ("extra", 0, 4));
     assert_eq!(b.base, "linear");
     let w8_sum = &b.points[0];
@@ -505,12 +505,7 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
 
     // The width figure draws linear as a level: mean 60 %, interval 60 ± 4.302653 * 1 / sqrt 3.
     let records = summary::collect(&plan, dir.path()).records;
-    let inputs = Inputs {
-        exp: &exp,
-        records: &records,
-        summary: &s.points,
-        paired: s.paired.as_ref(),
-    };
+    let inputs = inputs(&exp, &records, &s);
     let (_, plot) = figures::sweep::line_plot(inputs).unwrap();
     let (name, level) = plot.baseline.expect("baseline drawn");
     assert_eq!(name, "linear");

@@ -1,5 +1,5 @@
 use super::*;
-use crate::tests_support::{assert_png, assert_svg_has};
+use crate::tests_support::{assert_png, assert_svg_has, svg_texts};
 
 fn est(mean: f64, half: f64, values: &[f64]) -> Estimate {
     Estimate {
@@ -105,14 +105,7 @@ fn nothing_finite_or_a_log_axis_through_zero_is_an_error() {
 #[test]
 fn a_baseline_far_below_the_lines_is_drawn_and_named_inside_the_y_range() {
     let dir = tempfile::tempdir().unwrap();
-    let texts = |p: &LinePlot, name: &str| {
-        let files = line_plot(p, &dir.path().join(name)).unwrap();
-        let svg = std::fs::read_to_string(files.svg).unwrap();
-        svg.split("<text")
-            .skip(1)
-            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
-            .collect::<Vec<String>>()
-    };
+    let texts = |p: &LinePlot, name: &str| svg_texts(&line_plot(p, &dir.path().join(name)).unwrap().svg);
     let mut p = plot();
     let without = texts(&p, "without");
     // The lines span 63..70: no y tick reaches down to 40 on their own.

@@ -14,29 +14,30 @@ use crate::provenance::{Provenance, now_rfc3339};
 use crate::results::{self, RunRecord, RunStatus, SCHEMA};
 use crate::sweep::RunSpec;
 
+/// What every run of one execution shares: the experiment, where its records go, the device and
+/// each run's share of the CPU threads.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    pub exp: &'a Experiment,
+    pub results: &'a Path,
+    pub device: tch::Device,
+    pub threads: usize,
+}
+
 /// [`run_one`] with panics caught; a failed run leaves a `failed` record with its message.
-pub(super) fn run_guarded(
-    exp: &Experiment,
-    spec: &RunSpec,
-    results: &Path,
-    device: tch::Device,
-    threads: usize,
-    progress: &RunProgress,
-) -> Result<RunRecord> {
+pub(super) fn run_guarded(job: &Job<'_>, spec: &RunSpec, progress: &RunProgress) -> Result<RunRecord> {
     let started_at = now_rfc3339();
     let start = Instant::now();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        run_one(exp, spec, results, device, threads, progress)
-    }))
-    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
+    let result = catch_unwind(AssertUnwindSafe(|| run_one(job, spec, progress)))
+        .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
     // A run stopped by Ctrl-C is neither failed nor done: it leaves its checkpoint, no record.
     if let Err(e) = &result
         && interrupted(e).is_none()
     {
-        let mut record = new_record(exp, spec, device, RunOutcome::default(), started_at, start);
+        let mut record = new_record(job, spec, RunOutcome::default(), started_at, start);
         record.status = RunStatus::Failed;
         record.error = Some(format!("{e:#}"));
-        if let Err(w) = results::write_json(&results::run_path(results, &spec.id), &record) {
+        if let Err(w) = results::write_json(&results::run_path(job.results, &spec.id), &record) {
             tracing::warn!("run {}: could not record its failure: {w:#}", spec.index);
         }
     }
@@ -57,9 +58,8 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn new_record(
-    exp: &Experiment,
+    job: &Job<'_>,
     spec: &RunSpec,
-    device: tch::Device,
     outcome: RunOutcome,
     started_at: String,
     start: Instant,
@@ -67,8 +67,8 @@ fn new_record(
     RunRecord {
         schema: SCHEMA,
         id: spec.id.clone(),
-        experiment: exp.experiment.name.clone(),
-        kind: exp.experiment.kind,
+        experiment: job.exp.experiment.name.clone(),
+        kind: job.exp.experiment.kind,
         index: spec.index,
         point: spec.point.clone(),
         status: if outcome.stopped.is_some() {
@@ -80,7 +80,7 @@ fn new_record(
         started_at,
         finished_at: now_rfc3339(),
         wall_s: start.elapsed().as_secs_f64(),
-        device: training::device::describe(device),
+        device: training::device::describe(job.device),
         threads: tch::get_num_threads().max(1) as usize,
         provenance: Provenance::current(),
         config: spec.config.clone(),
@@ -89,30 +89,23 @@ fn new_record(
 }
 
 /// Executes one run and writes its record.
-pub fn run_one(
-    exp: &Experiment,
-    spec: &RunSpec,
-    results: &Path,
-    device: tch::Device,
-    threads: usize,
-    progress: &RunProgress,
-) -> Result<RunRecord> {
+pub fn run_one(job: &Job<'_>, spec: &RunSpec, progress: &RunProgress) -> Result<RunRecord> {
     let started_at = now_rfc3339();
     let start = Instant::now();
     if faults::value("panic_index").is_some_and(|i| i == spec.index.to_string()) {
         panic!("injected panic in run {} (STARLAB_FAULTS)", spec.index);
     }
-    let kind = kinds::kind(exp.experiment.kind);
+    let kind = kinds::kind(job.exp.experiment.kind);
     let ctx = RunContext {
-        device,
-        threads,
+        device: job.device,
+        threads: job.threads,
         progress,
-        artifacts: results::runs_dir(results).join(&spec.id),
-        checkpoints: results::checkpoint_dir(results, &spec.id),
+        artifacts: results::runs_dir(job.results).join(&spec.id),
+        checkpoints: results::checkpoint_dir(job.results, &spec.id),
     };
     let outcome = kind.execute(&spec.config, &ctx)?;
-    let record = new_record(exp, spec, device, outcome, started_at, start);
-    results::write_json(&results::run_path(results, &spec.id), &record)?;
+    let record = new_record(job, spec, outcome, started_at, start);
+    results::write_json(&results::run_path(job.results, &spec.id), &record)?;
     // The run is recorded: its checkpoints have served.
     let _ = std::fs::remove_dir_all(&ctx.checkpoints);
     Ok(record)
