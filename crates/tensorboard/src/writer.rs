@@ -246,13 +246,14 @@ pub fn write_experiment(root: impl AsRef<Path>, experiment: &Experiment) -> Resu
 }
 
 /// `events.out.tfevents.<secs>.<host>.<pid>.<n><suffix>`: the name TensorBoard's writers use
-/// (time first, so name order is creation order), unique to this process by `n`.
+/// (time first: readers take a run's files in name order, as creation order), unique to this
+/// process by `n`, zero-padded so that two files of one second still sort by creation.
 fn file_name(now: SystemTime, suffix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let secs = unix_secs(now).max(0.0) as u64;
     format!(
-        "events.out.tfevents.{secs:010}.{}.{}.{n}{suffix}",
+        "events.out.tfevents.{secs:010}.{}.{}.{n:06}{suffix}",
         host_name(),
         std::process::id()
     )
