@@ -283,54 +283,72 @@ fn check_server(load_fast: bool) {
     let groups = groups["sessionGroups"]
         .as_array()
         .unwrap_or_else(|| panic!("{groups}"));
-    let mut seen: Vec<(String, String, Vec<String>, Vec<(String, String, f32)>)> = groups
-        .iter()
-        .map(|g| {
-            let hp = &g["hparams"];
-            let sessions = g["sessions"]
-                .as_array()
-                .unwrap()
+    let mut seen: Vec<Group> = groups.iter().map(Group::from_json).collect();
+    seen.sort_by(|a, b| a.name.cmp(&b.name));
+    let session = |r: &Run, status: &str| Session {
+        name: r.name.into(),
+        status: status.into(),
+        last_top1: top1(r, 2) as f32,
+    };
+    let want = [
+        Group {
+            name: "width=16 mode=star".into(),
+            hparams: json!({"width": 16.0, "mode": "star"}),
+            sessions: vec![
+                session(&RUNS[0], "STATUS_SUCCESS"),
+                session(&RUNS[1], "STATUS_SUCCESS"),
+            ],
+        },
+        Group {
+            name: "width=64 mode=sum".into(),
+            hparams: json!({"width": 64.0, "mode": "sum"}),
+            sessions: vec![session(&RUNS[2], "STATUS_FAILURE")],
+        },
+    ];
+    assert_eq!(seen, want, "{groups:?}");
+}
+
+/// A row of the HParams table, from the plugin's JSON.
+#[derive(Debug, PartialEq)]
+struct Group {
+    name: String,
+    /// The hparams that make the group (the plugin copies them from whichever session it read
+    /// first, so the seed is left out).
+    hparams: Value,
+    sessions: Vec<Session>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Session {
+    name: String,
+    status: String,
+    /// The session's last `val/top1` (the only metric column).
+    last_top1: f32,
+}
+
+impl Group {
+    fn from_json(g: &Value) -> Group {
+        let sessions = g["sessions"].as_array().unwrap_or_else(|| panic!("{g}"));
+        Group {
+            name: g["name"].as_str().unwrap().into(),
+            hparams: {
+                let mut hp = g["hparams"].clone();
+                hp.as_object_mut().unwrap().remove("train.seed");
+                hp
+            },
+            sessions: sessions
                 .iter()
-                .map(|s| {
-                    let top1 = s["metricValues"][0]["value"].as_f64().unwrap_or(f64::NAN) as f32;
-                    (
-                        s["name"].as_str().unwrap().to_string(),
-                        s["status"].as_str().unwrap_or("").to_string(),
-                        top1,
-                    )
+                .map(|s| Session {
+                    name: s["name"].as_str().unwrap().into(),
+                    status: s["status"].as_str().unwrap_or("").into(),
+                    last_top1: s["metricValues"][0]["value"]
+                        .as_f64()
+                        .unwrap_or_else(|| panic!("no metric value in {s}"))
+                        as f32,
                 })
-                .collect();
-            (
-                g["name"].as_str().unwrap().to_string(),
-                hp["mode"].to_string(),
-                vec![hp["width"].to_string()],
-                sessions,
-            )
-        })
-        .collect();
-    seen.sort_by(|a, b| a.0.cmp(&b.0));
-    let session = |r: &Run, status: &str| (r.name.to_string(), status.to_string(), top1(r, 2) as f32);
-    assert_eq!(
-        seen,
-        [
-            (
-                "width=16 mode=star".to_string(),
-                "\"star\"".to_string(),
-                vec!["16.0".to_string()],
-                vec![
-                    session(&RUNS[0], "STATUS_SUCCESS"),
-                    session(&RUNS[1], "STATUS_SUCCESS")
-                ]
-            ),
-            (
-                "width=64 mode=sum".to_string(),
-                "\"sum\"".to_string(),
-                vec!["64.0".to_string()],
-                vec![session(&RUNS[2], "STATUS_FAILURE")]
-            ),
-        ],
-        "{groups:?}"
-    );
+                .collect(),
+        }
+    }
 }
 
 #[test]
