@@ -4,6 +4,9 @@ TORCHVISION_VERSION=0.26.0  # the torchvision built against it (timm needs one)
 TIMM_VERSION=1.0.31         # reference implementation for the StarNet parity fixtures
 ONNXRUNTIME_VERSION=1.31.1  # the ONNX Runtime the `ort` crate 2.0.0-rc.15 pairs with (1.31)
 ONNX_VERSION=1.23.2         # for the bench peer's torch.onnx.export of timm's StarNet
+# The reader the tensorboard crate's tests check its event files with, and the viewer. It needs
+# protobuf >=6.31.1,<8; onnx 1.23.2 needs >=6.31.1: both take the protobuf 7.x pip picks for onnx.
+TENSORBOARD_VERSION=2.21.0
 VENV=.venv
 # No pip cache: the torch wheels alone are GBs, and a cached copy doubles what the install needs
 # on disk (CI once ran out of space here).
@@ -70,6 +73,18 @@ setup_timm() {
   echo "$TIMM_VERSION" > "$VENV/.timm-version"
 }
 
+# TensorBoard: its Python reader (EventAccumulator, the HParams plugin's protobufs) and server
+# check the event files the tensorboard crate writes; `tensorboard --logdir` views them.
+setup_tensorboard() {
+  ensure_venv
+  # A marker, not an import: importing tensorboard takes a second or two.
+  [ "$(cat "$VENV/.tensorboard-version" 2>/dev/null)" = "$TENSORBOARD_VERSION" ] && return 0
+  note "installing tensorboard==$TENSORBOARD_VERSION into $VENV (the event-file tests' reader)"
+  "$VENV/bin/python" "${PIP_INSTALL[@]}" "tensorboard==$TENSORBOARD_VERSION" \
+    || die "pip could not install tensorboard==$TENSORBOARD_VERSION (output above); the tensorboard crate's tests read their files with it."
+  echo "$TENSORBOARD_VERSION" > "$VENV/.tensorboard-version"
+}
+
 # ONNX Runtime: the `ort` crate loads libonnxruntime.so at run time (load-dynamic; nothing is
 # downloaded at build time). It comes from the onnxruntime wheel in .venv, linked as
 # .libonnxruntime.so, where .cargo/config.toml's ORT_DYLIB_PATH points. A user's ORT_DYLIB_PATH wins.
@@ -130,5 +145,6 @@ setup_all() {
   setup_libtorch
   setup_timm
   setup_onnxruntime
+  setup_tensorboard
   setup_fashion_mnist || die "Fashion-MNIST is needed by the tests (see above)."
 }
