@@ -6,12 +6,15 @@
 //! per point equal), the same status and number of epochs, parameter counts exactly equal, and
 //! every metric of every epoch, `final`, `best` and `other` compared, timings left out.
 //!
-//! Reruns on one kind of CPU are bit-identical, so where the committed record's ISA level
-//! (`cpu.isa`: avx512, avx2, ...) is the fresh one's, values must be equal. Across ISA levels the
-//! kernels round differently; there `[output] check = { metric = tolerance }` gives the largest
-//! absolute difference per metric (`best_`/`final_` prefixes fall back to the bare name), and a
-//! metric without one must still be equal. A record's code fingerprint does not matter here: the
-//! check is about numbers, so committed results made by older code pass when they still agree.
+//! The fresh runs use the kernel mode the committed records were made in (`cpu.kernels`,
+//! `kernels.rs`). Two records are compared exactly when their runs were bit-identical by
+//! construction: both made with reproducible kernels (the same bits on any x86-64 CPU), or both
+//! native on the same kind of CPU (vendor, family/model, ISA level), and on the same number of
+//! threads. Otherwise the kernels round differently, and `[output] check = { metric = tolerance }`
+//! gives the largest absolute difference per metric (`best_`/`final_` prefixes fall back to the
+//! bare name); a metric without one must still be equal. The report says, run by run, which
+//! comparison it made. A record's code fingerprint does not matter here: the check is about
+//! numbers, so committed results made by older code pass when they still agree.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,6 +24,7 @@ use anyhow::{Result, bail};
 
 use crate::config::Experiment;
 use crate::execute::{self, ExecOptions};
+use crate::kernels::KernelMode;
 use crate::results::{self, Found, RunRecord, read_summary};
 use crate::summary;
 use crate::sweep::{self, RunSpec};
@@ -76,9 +80,81 @@ pub struct Mismatch {
 pub struct CheckReport {
     pub runs: usize,
     pub values: usize,
-    /// Runs compared exactly (same ISA) and with tolerances.
+    /// Runs compared exactly (bit-identical by construction) rather than with tolerances.
     pub exact_runs: usize,
+    /// Per compared run: its label and how it was compared, and why.
+    pub comparisons: Vec<(String, Comparison)>,
     pub mismatches: Vec<Mismatch>,
+}
+
+/// How one run's committed and fresh records were compared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Comparison {
+    /// Every value equal: both runs were bit-identical by construction (the reason says why).
+    Exact(String),
+    /// Within `[output] check` tolerances: the runs' kernels differ (the reason says how).
+    Tolerant(String),
+}
+
+impl Comparison {
+    /// Exact when the two runs used the same kernels ([`crate::provenance::Cpu::same_kernels`])
+    /// on the same number of threads.
+    pub fn of(committed: &RunRecord, fresh: &RunRecord) -> Comparison {
+        let (a, b) = (&committed.provenance.cpu, &fresh.provenance.cpu);
+        if committed.threads != fresh.threads {
+            return Comparison::Tolerant(format!(
+                "committed on {} thread(s), rerun on {}",
+                committed.threads, fresh.threads
+            ));
+        }
+        if a.same_kernels(b) {
+            let why = match a.kernels {
+                KernelMode::Reproducible => "reproducible kernels on both".to_string(),
+                KernelMode::Native => format!("native kernels on the same CPU kind, {}", a.describe()),
+            };
+            Comparison::Exact(why)
+        } else {
+            Comparison::Tolerant(format!(
+                "committed on {}, rerun on {}",
+                a.describe(),
+                b.describe()
+            ))
+        }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Comparison::Exact(_))
+    }
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Comparison::Exact(why) => write!(f, "exact ({why})"),
+            Comparison::Tolerant(why) => write!(f, "within [output] check tolerances ({why})"),
+        }
+    }
+}
+
+/// The kernel mode a committed folder's runs were made in: reproducible when every record says
+/// so (a rerun must use it to be comparable exactly), else native. An unreadable folder is
+/// native here; the check itself reports what is wrong with it.
+pub fn committed_kernels(committed: &Path) -> KernelMode {
+    let modes: Vec<KernelMode> = std::fs::read_dir(results::runs_dir(committed))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|t| serde_json::from_str::<RunRecord>(&t).ok())
+        .map(|r| r.provenance.cpu.kernels)
+        .collect();
+    if !modes.is_empty() && modes.iter().all(|m| *m == KernelMode::Reproducible) {
+        KernelMode::Reproducible
+    } else {
+        KernelMode::Native
+    }
 }
 
 impl CheckReport {
@@ -88,10 +164,13 @@ impl CheckReport {
 
     pub fn describe(&self) -> String {
         let mut out = String::new();
+        for (run, how) in &self.comparisons {
+            let _ = writeln!(out, "{run}: {how}");
+        }
         if self.passed() {
             let _ = write!(
                 out,
-                "check passed: {} values of {} runs agree ({} compared exactly on the same CPU ISA, {} within [output] check tolerances)",
+                "check passed: {} values of {} runs agree ({} compared exactly, {} within [output] check tolerances)",
                 self.values,
                 self.runs,
                 self.exact_runs,
@@ -190,8 +269,10 @@ pub fn compare(exp: &Experiment, plan: &[RunSpec], committed: &Path, fresh: &Pat
             }
         };
         report.runs += 1;
-        let exact = !old.provenance.cpu.isa.is_empty() && old.provenance.cpu.isa == new.provenance.cpu.isa;
+        let how = Comparison::of(&old, &new);
+        let exact = how.is_exact();
         report.exact_runs += usize::from(exact);
+        report.comparisons.push((run.clone(), how));
         compare_records(&run, &old, &new, tolerances, exact, &mut report);
     }
     check_summary_counts(exp, plan, committed, &mut report)?;

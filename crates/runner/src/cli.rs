@@ -197,6 +197,10 @@ pub(crate) struct RunArgs {
     /// Skip the plots (summary.json is still written).
     #[arg(long)]
     pub(crate) no_plots: bool,
+    /// CPU kernels (default: the config's `[experiment] kernels`, else native): `reproducible`
+    /// gives the same bits on every x86-64 CPU, Intel or AMD, at some cost in speed.
+    #[arg(long, value_enum)]
+    pub(crate) kernels: Option<runner::kernels::KernelMode>,
 }
 
 #[derive(Args)]

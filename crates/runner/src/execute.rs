@@ -101,6 +101,8 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
     let mut todo = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let (mut stale, mut failed_before, mut duplicates) = (Vec::new(), 0, 0);
+    let kernels = crate::kernels::current();
+    let mut other_kernels = Vec::new();
     for spec in runs {
         // An --override that collapses an axis makes runs with one id: run it once.
         if !seen.insert(spec.id.as_str()) {
@@ -112,6 +114,10 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
             continue;
         }
         match results::find(results, spec) {
+            Found::Done(r) | Found::Stale(r) if r.provenance.cpu.kernels != kernels => {
+                other_kernels.push(r.provenance.cpu.kernels);
+                todo.push(spec);
+            }
             Found::Done(_) => report.skipped.push(spec.id.clone()),
             Found::Stale(r) if opts.reuse_stale => {
                 report.stale_kept.push(spec.id.clone());
@@ -159,6 +165,12 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
         tracing::warn!(
             "{count} run(s) are stale: recorded by other code (fingerprint {}; this build is {CODE_FINGERPRINT}); {action}",
             from.join(", ")
+        );
+    }
+    if let Some(mode) = other_kernels.first() {
+        tracing::warn!(
+            "{} run(s) were recorded with {mode} CPU kernels; this run uses {kernels} ([experiment] kernels, --kernels): rerunning them",
+            other_kernels.len()
         );
     }
     if failed_before > 0 {
@@ -269,6 +281,7 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
                         if !opts.force
                             && let Some(r) = results::find(results, spec).result()
                             && (r.provenance.is_current_code() || opts.reuse_stale)
+                            && r.provenance.cpu.kernels == crate::kernels::current()
                         {
                             outcomes.lock().unwrap().push((spec, Ok(None)));
                             continue;

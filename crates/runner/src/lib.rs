@@ -23,6 +23,7 @@ pub mod execute;
 pub mod export;
 pub mod figures;
 pub mod interrupt;
+pub mod kernels;
 pub mod kinds;
 pub mod migrate;
 pub mod nonfinite;

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use runner::config::{Experiment, Override};
 use runner::execute::{self, ExecOptions};
+use runner::kernels::KernelMode;
 use runner::results::{SCHEMA, ensure_schema};
 use runner::{check, defaults, describe, export, migrate, predict, slurm, summary, sweep};
 use training::device::DeviceChoice;
@@ -42,6 +43,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    // Before anything touches libtorch: it reads the kernel variables once, when first used.
+    if let Err(e) = runner::kernels::ensure(wanted_kernels(&cli.command)) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     init_logging();
     if !faults::describe().is_empty() {
         tracing::warn!("fault injection is on (test build): {}", faults::describe());
@@ -54,6 +60,19 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// The kernel mode a command's runs need: `run` takes `--kernels`, else the config's
+/// `[experiment] kernels`; `check` reruns in the mode its committed records were made in.
+/// Anything that cannot be read here is left to the command itself to report.
+fn wanted_kernels(command: &Command) -> KernelMode {
+    match command {
+        Command::Run(a) => a.kernels.unwrap_or_else(|| {
+            Experiment::load(&a.config).map_or(KernelMode::Native, |e| e.experiment.kernels)
+        }),
+        Command::Check(a) if a.fresh.is_none() => check::committed_kernels(&a.results),
+        _ => KernelMode::Native,
     }
 }
 

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::kernels::KernelMode;
+
 /// The fingerprint of the code this binary was built from.
 pub const CODE_FINGERPRINT: &str = env!("RUNNER_CODE_FINGERPRINT");
 
@@ -30,16 +32,56 @@ pub struct GitRevision {
     pub dirty: bool,
 }
 
-/// The CPU a run ran on: its ISA level decides whether reruns can be compared bit for bit.
+/// The CPU a run ran on and how its kernels were chosen: together they decide whether two
+/// records can be compared bit for bit (`check.rs`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Cpu {
     /// `model name` from /proc/cpuinfo.
     pub model: String,
+    /// `vendor_id` from /proc/cpuinfo (`GenuineIntel`, `AuthenticAMD`); "" in older records.
+    #[serde(default)]
+    pub vendor: String,
+    /// `cpu family` and `model` from /proc/cpuinfo, e.g. `6/207`: MKL and oneDNN tune their
+    /// native kernels per microarchitecture. "" in older records.
+    #[serde(default)]
+    pub family: String,
     /// Logical CPUs this process may use.
     pub cores: usize,
     /// The vector ISA libtorch's CPU kernels use: `avx512`, `avx2` or `default` (ATen's names;
     /// `ATEN_CPU_CAPABILITY` lowers it), `arm64` on ARM.
     pub isa: String,
+    /// `native` or `reproducible` (`kernels.rs`); records older than the field were native.
+    #[serde(default)]
+    pub kernels: KernelMode,
+}
+
+impl Cpu {
+    /// Whether `other` is the same kind of CPU running the same kernels: then reruns are
+    /// bit-identical. Reproducible kernels are the same on every CPU; native ones only on the same
+    /// vendor, family/model and ISA level (records without a vendor: the same model name).
+    pub fn same_kernels(&self, other: &Cpu) -> bool {
+        match (self.kernels, other.kernels) {
+            (KernelMode::Reproducible, KernelMode::Reproducible) => true,
+            (KernelMode::Native, KernelMode::Native) => {
+                let same_kind = if self.vendor.is_empty() || other.vendor.is_empty() {
+                    self.model == other.model
+                } else {
+                    self.vendor == other.vendor && self.family == other.family
+                };
+                same_kind && !self.isa.is_empty() && self.isa == other.isa
+            }
+            _ => false,
+        }
+    }
+
+    /// `reproducible kernels` or `AuthenticAMD 26/2 avx512`, for messages.
+    pub fn describe(&self) -> String {
+        match self.kernels {
+            KernelMode::Reproducible => "reproducible kernels".to_string(),
+            KernelMode::Native if self.vendor.is_empty() => format!("{} {}", self.model, self.isa),
+            KernelMode::Native => format!("{} {} {}", self.vendor, self.family, self.isa),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,19 +122,26 @@ impl Provenance {
 
 impl Cpu {
     pub fn current() -> Cpu {
-        let model = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|t| {
-                t.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, v)| v.trim().to_string())
-            })
-            .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let field = |name: &str| {
+            cpuinfo
+                .lines()
+                .take_while(|l| !l.trim().is_empty()) // the first processor's block
+                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        };
+        let family = match (field("cpu family"), field("model")) {
+            (Some(f), Some(m)) => format!("{f}/{m}"),
+            _ => String::new(),
+        };
         Cpu {
-            model,
+            model: field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string()),
+            vendor: field("vendor_id").unwrap_or_default(),
+            family,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             isa: isa_level(),
+            kernels: crate::kernels::current(),
         }
     }
 }
@@ -158,4 +207,66 @@ fn git_revision() -> GitRevision {
 /// Now, as RFC 3339 UTC with milliseconds.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu(vendor: &str, family: &str, isa: &str, kernels: KernelMode) -> Cpu {
+        Cpu {
+            model: format!("{vendor} {family}"),
+            vendor: vendor.into(),
+            family: family.into(),
+            cores: 2,
+            isa: isa.into(),
+            kernels,
+        }
+    }
+
+    #[test]
+    fn reproducible_kernels_match_across_vendors_native_ones_only_on_the_same_cpu_kind() {
+        use KernelMode::{Native, Reproducible};
+        let amd = cpu("AuthenticAMD", "26/2", "avx2", Reproducible);
+        let intel = cpu("GenuineIntel", "6/207", "avx2", Reproducible);
+        assert!(amd.same_kernels(&intel));
+        let (amd, intel) = (
+            Cpu {
+                kernels: Native,
+                ..amd
+            },
+            Cpu {
+                kernels: Native,
+                ..intel
+            },
+        );
+        assert!(!amd.same_kernels(&intel), "another vendor");
+        assert!(amd.same_kernels(&amd.clone()));
+        assert!(
+            !amd.same_kernels(&cpu("AuthenticAMD", "25/17", "avx2", Native)),
+            "another family"
+        );
+        assert!(
+            !amd.same_kernels(&cpu("AuthenticAMD", "26/2", "avx512", Native)),
+            "another ISA"
+        );
+        assert!(
+            !amd.same_kernels(&Cpu {
+                kernels: Reproducible,
+                ..amd.clone()
+            }),
+            "another mode"
+        );
+        // Records older than the vendor field: the model name stands in for it.
+        let old = Cpu {
+            vendor: String::new(),
+            family: String::new(),
+            ..amd.clone()
+        };
+        assert!(old.same_kernels(&amd));
+        assert!(!old.same_kernels(&Cpu {
+            model: "Intel Xeon".into(),
+            ..amd
+        }));
+    }
 }

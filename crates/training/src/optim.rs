@@ -70,6 +70,10 @@ impl Optimizer {
                 let grad = &mut grads[i];
                 let wd = if g.decay { s.weight_decay } else { 0.0 };
                 match s.kind {
+                    OptimizerKind::Adamw if cpu_f32(&[&p, grad, &self.exp_avg[i], &self.exp_avg_sq[i]]) => {
+                        let (m, v) = (&mut self.exp_avg[i], &mut self.exp_avg_sq[i]);
+                        adamw_cpu(&mut p, grad, m, v, AdamwStep::new(s, lr, wd, self.step));
+                    }
                     OptimizerKind::Adamw => {
                         let (b1, b2) = s.betas;
                         if wd != 0.0 {
@@ -134,9 +138,77 @@ impl Optimizer {
 /// Scales the flat gradients so that their joint L2 norm is at most `max_norm`
 /// (`torch.nn.utils.clip_grad_norm_`: factor `max_norm / (norm + 1e-6)`, capped at 1). Returns the
 /// norm before clipping, as a 0-dim tensor (no host sync).
+/// The scalars of one AdamW step (PyTorch's `torch.optim.AdamW`, decoupled weight decay).
+#[derive(Debug, Clone, Copy)]
+struct AdamwStep {
+    /// `1 - lr * wd`: the decoupled decay factor.
+    decay: f32,
+    b1: f32,
+    b2: f32,
+    /// `-lr / (1 - b1^t)`.
+    step_size: f32,
+    /// `sqrt(1 - b2^t)`.
+    bc2_sqrt: f32,
+    eps: f32,
+}
+
+impl AdamwStep {
+    fn new(s: OptimSettings, lr: f64, wd: f64, step: u64) -> AdamwStep {
+        let (b1, b2) = s.betas;
+        AdamwStep {
+            decay: (1.0 - lr * wd) as f32,
+            b1: b1 as f32,
+            b2: b2 as f32,
+            step_size: (-lr / (1.0 - b1.powi(step as i32))) as f32,
+            bc2_sqrt: (1.0 - b2.powi(step as i32)).sqrt() as f32,
+            eps: s.eps as f32,
+        }
+    }
+}
+
+/// Whether every tensor is a contiguous fp32 CPU tensor (what [`adamw_cpu`] reads as a slice).
+fn cpu_f32(ts: &[&Tensor]) -> bool {
+    ts.iter()
+        .all(|t| t.device() == tch::Device::Cpu && t.kind() == Kind::Float && t.is_contiguous())
+}
+
+/// One AdamW step over flat fp32 CPU buffers in a single pass, with IEEE `sqrt`.
+///
+/// Why not tensor ops: on the CPU, libtorch's `sqrt` is MKL's vector-math kernel, which starts
+/// from the approximate `rsqrtps` instruction, whose bits differ between Intel and AMD CPUs
+/// (`kernels.rs` in the runner); `f32::sqrt` is exact everywhere. One pass instead of eight
+/// kernels also saves seven sweeps over the optimizer state.
+fn adamw_cpu(p: &mut Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, k: AdamwStep) {
+    let n = p.numel();
+    assert!(
+        g.numel() == n && m.numel() == n && v.numel() == n,
+        "AdamW buffers of one size"
+    );
+    // SAFETY: the four tensors are distinct, contiguous fp32 CPU buffers of `n` elements
+    // (`cpu_f32`, the assert above), not resized while the slices live, and only this thread
+    // touches them (inside the optimizer step).
+    let (p, g, m, v) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(p.data_ptr() as *mut f32, n),
+            std::slice::from_raw_parts(g.data_ptr() as *const f32, n),
+            std::slice::from_raw_parts_mut(m.data_ptr() as *mut f32, n),
+            std::slice::from_raw_parts_mut(v.data_ptr() as *mut f32, n),
+        )
+    };
+    let (one_minus_b1, one_minus_b2) = (1.0 - k.b1, 1.0 - k.b2);
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m += one_minus_b1 * (g - *m);
+        *v = k.b2 * *v + one_minus_b2 * g * g;
+        let denom = v.sqrt() / k.bc2_sqrt + k.eps;
+        *p = *p * k.decay + k.step_size * *m / denom;
+    }
+}
+
 pub fn clip_grad_norm(grads: &mut [Tensor], max_norm: f64) -> Tensor {
-    let sq: Vec<Tensor> = grads.iter().map(|g| g.square().sum(Kind::Float)).collect();
-    let norm = Tensor::stack(&sq, 0).sum(Kind::Float).sqrt();
+    // The 2-norm reduction ends in std::sqrt; Tensor::sqrt would be MKL's approximate kernel
+    // (see `adamw_cpu`).
+    let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
+    let norm = Tensor::stack(&norms, 0).norm();
     let coef = (max_norm / (&norm + 1e-6)).clamp_max(1.0);
     for g in grads.iter_mut() {
         let _ = g.g_mul_(&coef);
@@ -208,6 +280,63 @@ mod tests {
         let expect0 = (0.989 * 0.999) - 0.01 * m0 / (f64::sqrt(v0) + 1e-8);
         let v = values(&flat);
         assert!((v[0] as f64 - expect0).abs() < 1e-5, "{} vs {expect0}", v[0]);
+    }
+
+    /// The single-pass fp32 CPU step and the tensor-op step (here in f64, which takes the
+    /// tensor path) follow the same trajectory over many steps, decay on and off.
+    #[test]
+    fn cpu_fp32_step_matches_the_tensor_step() {
+        tch::manual_seed(7);
+        let n = 1000;
+        let init = Tensor::randn([n], tch::kind::FLOAT_CPU);
+        let settings = OptimSettings {
+            kind: OptimizerKind::Adamw,
+            weight_decay: 0.05,
+            momentum: 0.0,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+        };
+        for decay in [true, false] {
+            let group = |kind: Kind| {
+                let master = init.to_kind(kind).copy(); // not a view of `init`
+                crate::flat::Group {
+                    decay,
+                    names: vec!["w".into()],
+                    shapes: vec![vec![n]],
+                    offsets: vec![0],
+                    vars: vec![master.shallow_clone()],
+                    model: master.shallow_clone(),
+                    master,
+                }
+            };
+            let f32_params = FlatParams {
+                groups: vec![group(Kind::Float)],
+                compute_kind: None,
+            };
+            let f64_params = FlatParams {
+                groups: vec![group(Kind::Double)],
+                compute_kind: None,
+            };
+            let (mut a, mut b) = (
+                Optimizer::new(&f32_params, settings),
+                Optimizer::new(&f64_params, settings),
+            );
+            for step in 0..200 {
+                let g = Tensor::randn([n], tch::kind::FLOAT_CPU) * (1.0 + step as f64 / 50.0);
+                a.step(&f32_params, &mut [g.shallow_clone()], 4e-3);
+                b.step(&f64_params, &mut [g.to_kind(Kind::Double)], 4e-3);
+            }
+            let (x, y) = (&f32_params.groups[0].master, &f64_params.groups[0].master);
+            let err = (x.to_kind(Kind::Double) - y).abs().max().double_value(&[]);
+            let moved = (y - init.to_kind(Kind::Double)).abs().max().double_value(&[]);
+            assert!(moved > 0.1, "the weights moved ({moved})");
+            // f32 rounding over 200 steps stays near 1e-5; a wrong term (bias correction, decay, eps)
+            // moves weights by 1e-3 or more.
+            assert!(
+                err < 1e-4,
+                "decay {decay}: fp32 single pass vs f64 tensor ops differ by {err}"
+            );
+        }
     }
 
     #[test]

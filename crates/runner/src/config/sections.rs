@@ -27,6 +27,11 @@ pub struct ExperimentSection {
     /// 1.42x the sweep throughput of one run with both threads (`../shared/reference/measured.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jobs: Option<usize>,
+    /// CPU kernels: `native` (default: each library's fastest for this CPU) or `reproducible`
+    /// (the same bits on every x86-64 CPU, Intel or AMD; slower: README "Reliability"). The
+    /// committed CI folders use `reproducible`, so `runner check` is exact on any CI machine.
+    #[serde(default)]
+    pub kernels: crate::kernels::KernelMode,
 }
 
 /// `[output]`: where results go, how they are drawn (every plot as SVG and PNG) and how `runner check` compares them.
