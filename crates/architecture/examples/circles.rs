@@ -15,7 +15,11 @@ fn main() {
         for cycle in graph.cycles() {
             found += 1;
             let files: Vec<String> = cycle.iter().map(|f| f.display().to_string()).collect();
-            println!("{}: {}", c.file_name().unwrap().to_string_lossy(), files.join(", "));
+            println!(
+                "{}: {}",
+                c.file_name().unwrap().to_string_lossy(),
+                files.join(", ")
+            );
             println!("    {}", graph.edges_within(&cycle).join("\n    "));
         }
     }

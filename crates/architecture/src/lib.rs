@@ -58,7 +58,9 @@ impl Graph {
                 let key = relative(dir, file);
                 let targets = graph.edges.entry(key.clone()).or_default();
                 for path in references(&text, module, &children) {
-                    let Some(target) = tree.resolve(&path) else { continue };
+                    let Some(target) = tree.resolve(&path) else {
+                        continue;
+                    };
                     // A module is inside its ancestors: using their items, or they its, is no
                     // circle (`use super::*` in tests, a parent re-exporting its children).
                     let other = &tree.modules[target];
@@ -78,7 +80,12 @@ impl Graph {
         let index: BTreeMap<&PathBuf, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let adjacency: Vec<Vec<usize>> = nodes
             .iter()
-            .map(|n| self.edges[*n].iter().filter_map(|t| index.get(t).copied()).collect())
+            .map(|n| {
+                self.edges[*n]
+                    .iter()
+                    .filter_map(|t| index.get(t).copied())
+                    .collect()
+            })
             .collect();
         let mut out: Vec<Vec<PathBuf>> = strongly_connected(&adjacency)
             .into_iter()
@@ -99,7 +106,13 @@ impl Graph {
     pub fn edges_within(&self, files: &[PathBuf]) -> Vec<String> {
         let mut out = Vec::new();
         for from in files {
-            for to in self.edges.get(from).into_iter().flatten().filter(|t| files.contains(t)) {
+            for to in self
+                .edges
+                .get(from)
+                .into_iter()
+                .flatten()
+                .filter(|t| files.contains(t))
+            {
                 out.push(format!("{} -> {}", from.display(), to.display()));
             }
         }
@@ -143,7 +156,9 @@ impl Tree {
     fn resolve(&self, path: &[String]) -> Option<&PathBuf> {
         let mut path = path.to_vec();
         for _ in 0..16 {
-            let n = (0..=path.len()).rev().find(|&n| self.files.contains_key(&path[..n]))?;
+            let n = (0..=path.len())
+                .rev()
+                .find(|&n| self.files.contains_key(&path[..n]))?;
             let file = &self.files[&path[..n]];
             let Some(target) = path.get(n).and_then(|item| self.reexports[file].get(item)) else {
                 return Some(file);
@@ -171,7 +186,10 @@ fn child_modules(text: &str) -> Vec<String> {
         if let Some(rest) = words.strip_prefix("pub") {
             // `pub mod`, `pub(crate) mod`, `pub(super) mod`
             words = rest.trim_start();
-            if let Some(close) = words.strip_prefix('(').and_then(|r| r.find(')').map(|i| &r[i + 1..])) {
+            if let Some(close) = words
+                .strip_prefix('(')
+                .and_then(|r| r.find(')').map(|i| &r[i + 1..]))
+            {
                 words = close.trim_start();
             }
         }
@@ -218,12 +236,15 @@ fn references(text: &str, module: &[String], children: &[String]) -> Vec<Vec<Str
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        let starts_word = is_ident_byte(bytes[i]) && (i == 0 || !(is_ident_byte(bytes[i - 1]) || bytes[i - 1] == b':'));
+        let starts_word =
+            is_ident_byte(bytes[i]) && (i == 0 || !(is_ident_byte(bytes[i - 1]) || bytes[i - 1] == b':'));
         if !starts_word {
             i += 1;
             continue;
         }
-        let word_end = (i..bytes.len()).find(|&j| !is_ident_byte(bytes[j])).unwrap_or(bytes.len());
+        let word_end = (i..bytes.len())
+            .find(|&j| !is_ident_byte(bytes[j]))
+            .unwrap_or(bytes.len());
         let word = &text[i..word_end];
         if !text[word_end..].starts_with("::") {
             i = word_end;
@@ -231,7 +252,12 @@ fn references(text: &str, module: &[String], children: &[String]) -> Vec<Vec<Str
         }
         // The module this text is in: the file's, plus the inline modules around it.
         let mut here = module.to_vec();
-        here.extend(inline.iter().filter(|(a, b, _)| (*a..*b).contains(&i)).map(|(_, _, n)| n.clone()));
+        here.extend(
+            inline
+                .iter()
+                .filter(|(a, b, _)| (*a..*b).contains(&i))
+                .map(|(_, _, n)| n.clone()),
+        );
         let at_file_level = here.len() == module.len();
         // The path's start, from the root.
         let mut base: Vec<String> = match word {
@@ -363,7 +389,9 @@ fn expand(text: &str, at: usize, base: &[String]) -> (Vec<Vec<String>>, usize) {
         if i < bytes.len() && bytes[i] == b'{' {
             return group(text, i + 1, &path);
         }
-        let end = (i..bytes.len()).find(|&j| !is_ident_byte(bytes[j])).unwrap_or(bytes.len());
+        let end = (i..bytes.len())
+            .find(|&j| !is_ident_byte(bytes[j]))
+            .unwrap_or(bytes.len());
         if end == i {
             return (vec![path], i); // `::*` or the end of the text
         }
@@ -387,7 +415,9 @@ fn group(text: &str, at: usize, base: &[String]) -> (Vec<Vec<String>>, usize) {
         if bytes[i] == b'}' {
             return (out, i + 1);
         }
-        let end = (i..bytes.len()).find(|&j| !is_ident_byte(bytes[j])).unwrap_or(bytes.len());
+        let end = (i..bytes.len())
+            .find(|&j| !is_ident_byte(bytes[j]))
+            .unwrap_or(bytes.len());
         if end == i {
             i += 1; // `*`, or anything this reader does not know: skip it
             continue;
@@ -479,7 +509,14 @@ mod tests {
         assert_eq!(
             paths(text, &["m", "n"], &["kid"]),
             [
-                "a", "b::c", "b::d::E", "m::x::Y", "m::n::z", "m::n::kid::f", "doc::Link", "nonfinite::map",
+                "a",
+                "b::c",
+                "b::d::E",
+                "m::x::Y",
+                "m::n::z",
+                "m::n::kid::f",
+                "doc::Link",
+                "nonfinite::map",
                 "up"
             ]
         );

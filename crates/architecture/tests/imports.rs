@@ -42,7 +42,12 @@ const RUNNER_LAYERS: [&str; 3] = ["results", "report", "commands"];
 
 fn layer(file: &Path) -> Option<usize> {
     let mut parts = file.strip_prefix("src").ok()?.components();
-    let first = parts.next()?.as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+    let first = parts
+        .next()?
+        .as_os_str()
+        .to_string_lossy()
+        .trim_end_matches(".rs")
+        .to_string();
     RUNNER_LAYERS.iter().position(|l| *l == first)
 }
 
@@ -67,10 +72,17 @@ fn every_runner_file_imports_only_its_layer_or_below() {
             }
         }
     }
-    assert!(upward.is_empty(), "imports of a layer above:\n{}", upward.join("\n"));
+    assert!(
+        upward.is_empty(),
+        "imports of a layer above:\n{}",
+        upward.join("\n")
+    );
     for l in RUNNER_LAYERS {
         assert!(
-            graph.edges.keys().any(|f| layer(f) == RUNNER_LAYERS.iter().position(|x| *x == l)),
+            graph
+                .edges
+                .keys()
+                .any(|f| layer(f) == RUNNER_LAYERS.iter().position(|x| *x == l)),
             "no file of the layer {l}"
         );
     }
@@ -85,9 +97,15 @@ fn a_circle_and_an_upward_import_are_found() {
     let files = [
         ("lib.rs", "pub mod results;\npub mod report;\n"),
         ("results.rs", "//! uses [`crate::report::tables`]\n"),
-        ("report.rs", "pub mod summary;\npub mod tables;\npub struct Shared;\nfn f() { tables::g() }\n"),
+        (
+            "report.rs",
+            "pub mod summary;\npub mod tables;\npub struct Shared;\nfn f() { tables::g() }\n",
+        ),
         ("report/summary.rs", "use super::tables::markdown;\n"),
-        ("report/tables.rs", "use crate::report::summary::Summary;\nuse super::Shared;\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n"),
+        (
+            "report/tables.rs",
+            "use crate::report::summary::Summary;\nuse super::Shared;\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n",
+        ),
     ];
     for (name, text) in files {
         std::fs::write(src.join(name), text).unwrap();
@@ -96,7 +114,10 @@ fn a_circle_and_an_upward_import_are_found() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(
         graph.cycles(),
-        vec![vec![PathBuf::from("src/report/summary.rs"), PathBuf::from("src/report/tables.rs")]]
+        vec![vec![
+            PathBuf::from("src/report/summary.rs"),
+            PathBuf::from("src/report/tables.rs")
+        ]]
     );
     // report.rs and its child tables.rs refer to each other: containment, no circle.
     assert!(!graph.edges[Path::new("src/report.rs")].contains(Path::new("src/report/tables.rs")));

@@ -25,8 +25,11 @@ pub fn to_json(value: &Spanned<DeValue<'_>>) -> Result<Value, (Range<usize>, Str
         }
         DeValue::Array(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
         DeValue::Float(f) => {
-            let x = f64::deserialize(ValueDeserializer::from(Spanned::new(0..0, value.get_ref().clone())))
-                .map_err(|e| at(e.message().to_string()))?;
+            let x = f64::deserialize(ValueDeserializer::from(Spanned::new(
+                0..0,
+                value.get_ref().clone(),
+            )))
+            .map_err(|e| at(e.message().to_string()))?;
             serde_json::Number::from_f64(x)
                 .map(Value::Number)
                 .ok_or_else(|| at(format!("{} is not a finite number", f.as_str())))?
@@ -141,10 +144,14 @@ mod tests {
         assert_eq!(to_json(get("a")).unwrap(), json!(1));
         assert_eq!(to_json(get("b")).unwrap(), json!([2.5, "x"]));
         assert_eq!(to_json(get("c")).unwrap(), json!({ "d": true }));
-        for (key, shown) in [("e", "nan"), ("f", "-inf"), ("g", "1e400")] {
+        for (key, shown, why) in [
+            ("e", "nan", "not a finite number"),
+            ("f", "-inf", "not a finite number"),
+            ("g", "1e400", "overflowed"),
+        ] {
             let (span, message) = to_json(get(key)).unwrap_err();
             assert_eq!(&text[span], shown);
-            assert!(message.contains("not a finite number"), "{message}");
+            assert!(message.contains(why), "{message}");
         }
     }
 

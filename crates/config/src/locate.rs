@@ -47,7 +47,6 @@ mod tests {
         assert_eq!(key_span(text, &["model", "width"]), None);
     }
 
-
     #[test]
     fn a_field_left_to_its_default_points_at_the_kind() {
         let text = "[experiment]\nname = \"x\"\nkind = \"train\"\n";

@@ -25,4 +25,3 @@ pub(crate) fn write_faults(stage: durable::hooks::Stage, path: &Path) -> std::io
         _ => Ok(()),
     }
 }
-

@@ -56,4 +56,3 @@ pub trait Tamper: Sync {
 pub struct NoTamper;
 
 impl Tamper for NoTamper {}
-

@@ -112,7 +112,11 @@ impl RunKind for Latency {
             ("img_size", m.img_size >= 32, ">= 32"),
         ] {
             if !ok {
-                return Err(FieldError::new("measure", Some(field), format!("`{field}` must be {rule}")));
+                return Err(FieldError::new(
+                    "measure",
+                    Some(field),
+                    format!("`{field}` must be {rule}"),
+                ));
             }
         }
         if m.threads == Some(0) {

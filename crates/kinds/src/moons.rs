@@ -37,8 +37,8 @@ use crate::shared::{Progress, build, load_cached, on_device, outcome, with_check
 mod grid;
 pub mod logistic;
 pub mod svm;
-pub use grid::{GridRecord, MoonsExtra, grid_path, load_grid};
 use grid::save_grid;
+pub use grid::{GridRecord, MoonsExtra, grid_path, load_grid};
 use svm::{SvmBaseline, SvmKernel};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -54,7 +54,10 @@ mod tests {
     fn kind_names_round_trip_and_unknown_ones_list_the_choices() {
         for k in KindName::ALL {
             assert_eq!(k.to_string().parse::<KindName>(), Ok(k));
-            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::Value::String(k.to_string()));
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::Value::String(k.to_string())
+            );
         }
         assert_eq!(KindName::ImplicitDim.to_string(), "implicit_dim");
         let e = "trian".parse::<KindName>().unwrap_err();

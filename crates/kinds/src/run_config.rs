@@ -148,7 +148,11 @@ mod tests {
             let defaults = RunConfig::defaults(kind);
             assert_eq!(defaults.kind(), kind);
             let decoded = RunConfig::decode(kind, serde_json::json!({})).unwrap();
-            assert_eq!(RunConfig::decode(kind, decoded.to_json()).unwrap(), decoded, "{kind}");
+            assert_eq!(
+                RunConfig::decode(kind, decoded.to_json()).unwrap(),
+                decoded,
+                "{kind}"
+            );
             for section in RunConfig::sections(kind) {
                 assert!(decoded.to_json().get(section).is_some(), "{kind}: [{section}]");
             }

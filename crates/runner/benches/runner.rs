@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use criterion::{Criterion, criterion_group, criterion_main};
 use config::{Experiment, Source};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kinds::{KindName, RunOutcome};
 use runner::report;
 use runner::results::{Provenance, RunRecord, RunStatus, SCHEMA, run_path, write_json};

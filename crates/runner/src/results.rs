@@ -19,6 +19,6 @@ pub use provenance::{CODE_FINGERPRINT, Provenance};
 pub use record::{RunRecord, RunStatus, SCHEMA};
 pub use saved::{load_saved, save_config};
 pub use store::{
-    Found, checkpoint_dir, ensure_schema, find, load_complete, run_lock_path, run_path,
-    runs_dir, schema_of, set_aside, summary_lock_path, write_atomic, write_json,
+    Found, checkpoint_dir, ensure_schema, find, load_complete, run_lock_path, run_path, runs_dir, schema_of,
+    set_aside, summary_lock_path, write_atomic, write_json,
 };

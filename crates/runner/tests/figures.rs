@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use plots::Look;
 use config::{Experiment, Source};
 use kinds::{KindName, RunOutcome};
+use plots::Look;
 use runner::report::figures::{self, Inputs};
 use runner::report::{self, Summary};
 use runner::results::{self, Provenance, RunRecord, RunStatus, SCHEMA, run_path, write_json};
@@ -332,7 +332,10 @@ fn ablations_are_grouped_dot_plots_with_paired_rows() {
     let records = results::collect(&plan, dir.path()).records;
     let s = report::build(&exp, &records);
     let inputs = inputs(&exp, &records, &s);
-    assert!(figures::sweep_figure::line_plot(inputs).is_none(), "no numeric axis");
+    assert!(
+        figures::sweep_figure::line_plot(inputs).is_none(),
+        "no numeric axis"
+    );
     let plot = figures::sweep_figure::dot_plot(inputs).unwrap();
     let groups: Vec<(&str, Vec<&str>)> = plot
         .groups

@@ -88,21 +88,30 @@ impl<'a> Point<'a> {
 /// One run: its JSON config set step by step, then decoded and validated once.
 fn resolve(exp: &Experiment, index: usize, point: Point<'_>) -> Result<RunSpec> {
     let kind = exp.experiment.kind;
-    let mut steps: Vec<(Blame, Vec<(&[String], &Value)>)> = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
     if let Some(extra) = point.extra {
         let sets = extra.sets.iter().map(|(p, v)| (p.as_slice(), v)).collect();
-        steps.push((Blame::Extra(extra), sets));
+        steps.push(Step {
+            blame: Blame::Extra(extra),
+            sets,
+        });
     }
     for &(axis, value) in &point.values {
-        steps.push((Blame::Axis(axis, value), vec![(axis.path.as_slice(), value)]));
+        steps.push(Step {
+            blame: Blame::Axis(axis, value),
+            sets: vec![(axis.path.as_slice(), value)],
+        });
     }
     for o in &exp.overrides {
-        steps.push((Blame::Override(&o.text), vec![(o.path.as_slice(), &o.value)]));
+        steps.push(Step {
+            blame: Blame::Override(&o.text),
+            sets: vec![(o.path.as_slice(), &o.value)],
+        });
     }
     let mut json = exp.base.clone();
-    for (blame, sets) in &steps {
-        for (path, value) in sets {
-            set_path(&mut json, path, (*value).clone()).map_err(|e| blame.error(exp, &e.to_string()))?;
+    for step in &steps {
+        for (path, value) in &step.sets {
+            set_path(&mut json, path, (*value).clone()).map_err(|e| step.blame.error(exp, &e.to_string()))?;
         }
     }
     let config = match RunConfig::decode(kind, json) {
@@ -118,6 +127,13 @@ fn resolve(exp: &Experiment, index: usize, point: Point<'_>) -> Result<RunSpec> 
         point,
         config,
     })
+}
+
+/// One setter of a run's config (an extra point, a sweep value, an override) and the fields it
+/// sets.
+struct Step<'a> {
+    blame: Blame<'a>,
+    sets: Vec<(&'a [String], &'a Value)>,
 }
 
 /// What set part of a run's config, for an error about it.
@@ -136,9 +152,10 @@ impl Blame<'_> {
                 Some(extra.span.clone()),
                 format!("[[sweep.extra]] `{}`: {e}", extra.label),
             ),
-            Blame::Axis(axis, value) => exp
-                .source
-                .error_at(Some(axis.span.clone()), format!("sweep `{}` = {value}: {e}", axis.key)),
+            Blame::Axis(axis, value) => exp.source.error_at(
+                Some(axis.span.clone()),
+                format!("sweep `{}` = {value}: {e}", axis.key),
+            ),
             Blame::Override(text) => anyhow::anyhow!("--override {text}: {e}"),
         }
     }
@@ -147,15 +164,15 @@ impl Blame<'_> {
 /// A config that does not decode: replayed from the base, setter by setter, it is the first
 /// setter after which the config no longer decodes that is named (only on this error path: a
 /// run that decodes is decoded once).
-fn first_to_blame(exp: &Experiment, index: usize, steps: &[(Blame, Vec<(&[String], &Value)>)], last: &str) -> anyhow::Error {
+fn first_to_blame(exp: &Experiment, index: usize, steps: &[Step], last: &str) -> anyhow::Error {
     let mut json = exp.base.clone();
-    for (blame, sets) in steps {
-        for (path, value) in sets {
+    for step in steps {
+        for (path, value) in &step.sets {
             // These sets succeeded once already.
             let _ = set_path(&mut json, path, (*value).clone());
         }
         if let Err(e) = RunConfig::decode(exp.experiment.kind, json.clone()) {
-            return blame.error(exp, &e);
+            return step.blame.error(exp, &e);
         }
     }
     let span = exp.sweep_span.clone().unwrap_or(0..0);
@@ -178,5 +195,6 @@ fn invalid(exp: &Experiment, point: &BTreeMap<String, Value>, index: usize, e: &
         .map(|(k, v)| format!("{k}={}", short(v)))
         .collect::<Vec<_>>()
         .join(" ");
-    exp.source.error_at(Some(span), format!("run {index} ({label}): {e}"))
+    exp.source
+        .error_at(Some(span), format!("run {index} ({label}): {e}"))
 }

@@ -9,7 +9,7 @@ use config::{Experiment, Source};
 use proptest::prelude::*;
 
 /// Cases per run (each parses and plans a mutated config; the whole test takes a few seconds).
-const CASES: u32 = 1000;
+const CASES: u32 = 3000;
 
 fn shipped() -> &'static [(PathBuf, String)] {
     static CONFIGS: std::sync::OnceLock<Vec<(PathBuf, String)>> = std::sync::OnceLock::new();
@@ -71,14 +71,16 @@ enum Mutation {
     DropHeader(usize),
 }
 
+/// Mostly values (the mutation whose errors come from the deepest layer, a run's validation);
+/// an unknown key or a dropped header fails at parsing already.
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
-        any::<usize>().prop_map(Mutation::UnknownKey),
-        (any::<usize>(), prop::sample::select(VALUES)).prop_map(|(n, v)| Mutation::Value(n, v)),
-        any::<usize>().prop_map(Mutation::EmptyAxis),
-        (any::<usize>(), prop::sample::select(&[40usize, 400, 100_001][..]))
+        1 => any::<usize>().prop_map(Mutation::UnknownKey),
+        6 => (any::<usize>(), prop::sample::select(VALUES)).prop_map(|(n, v)| Mutation::Value(n, v)),
+        1 => any::<usize>().prop_map(Mutation::EmptyAxis),
+        1 => (any::<usize>(), prop::sample::select(&[40usize, 400, 100_001][..]))
             .prop_map(|(n, len)| Mutation::LongAxis(n, len)),
-        any::<usize>().prop_map(Mutation::DropHeader),
+        1 => any::<usize>().prop_map(Mutation::DropHeader),
     ]
 }
 

@@ -54,7 +54,10 @@ pub fn fit(model: &ModelConfig, data: &DataShape) -> Result<(), FieldError> {
         return Err(FieldError::new(
             "model",
             Some("patch"),
-            format!("`patch` = {} is larger than the {side} px images of [data]", c.patch),
+            format!(
+                "`patch` = {} is larger than the {side} px images of [data]",
+                c.patch
+            ),
         ));
     }
     if let Some(channels) = data.channels
@@ -104,7 +107,10 @@ mod tests {
     #[test]
     fn the_standard_sets_are_checked_from_the_config_and_folders_once_read() {
         let fashion = DataShape::from_spec(&DataSpec::default());
-        assert_eq!((fashion.channels, fashion.classes, fashion.side), (Some(1), Some(10), Some(28)));
+        assert_eq!(
+            (fashion.channels, fashion.classes, fashion.side),
+            (Some(1), Some(10), Some(28))
+        );
         let model = ModelConfig::Demonet(demonet::Config::default());
         let e = fit(&model, &fashion).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("in_chans"));
@@ -122,7 +128,14 @@ mod tests {
         let e = fit(&model, &read).unwrap_err();
         assert!(e.message.contains("has 7 classes"), "{}", e.message);
         let linear = ModelConfig::Linear(demonet::LinearConfig::default());
-        let e = fit(&linear, &DataShape { side: Some(32), ..fashion }).unwrap_err();
+        let e = fit(
+            &linear,
+            &DataShape {
+                side: Some(32),
+                ..fashion
+            },
+        )
+        .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("image_size"));
     }
 }

@@ -97,4 +97,3 @@ pub fn default_arch(sections: &mut Value, arch: &str) {
         model.entry("arch").or_insert_with(|| json!(arch));
     }
 }
-

@@ -18,11 +18,7 @@ pub fn toml(only: Option<KindName>) -> Result<String> {
          # [sweep] has no default: `field = [v1, v2]` runs one run per value (grid over all fields).\n",
     );
     for kind in KindName::ALL.into_iter().filter(|k| only.is_none_or(|o| o == *k)) {
-        let _ = writeln!(
-            out,
-            "\n# ---------------- kind = \"{}\" ----------------",
-            kind
-        );
+        let _ = writeln!(out, "\n# ---------------- kind = \"{}\" ----------------", kind);
         let mut sections = vec![(
             "experiment",
             json!({ "name": "my_experiment", "kind": kind, "description": "" }),

@@ -6,7 +6,7 @@
 //! run: each takes the run's lock first, re-reads the record, and waits (saying so) for runs
 //! another process holds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -87,7 +87,10 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
             continue;
         }
         match results::find(results, spec) {
-            Found::Done(_) => report.skipped.push(spec.id.clone()),
+            Found::Done(_) => {
+                remove_leftover_lock(results, spec);
+                report.skipped.push(spec.id.clone())
+            }
             Found::Stale(r) if opts.reuse_stale => {
                 report.stale_kept.push(spec.id.clone());
                 stale.push(r.provenance.code_fingerprint.clone());
@@ -140,6 +143,18 @@ fn triage<'a>(runs: &'a [RunSpec], opts: &ExecOptions, report: &mut ExecReport) 
         tracing::warn!("{failed_before} run(s) failed before: rerunning them");
     }
     Ok(todo)
+}
+
+/// Removes the lock file of a done run that nobody holds: a process killed after writing the
+/// run's record and before removing its lock leaves the file (the kernel released the lock
+/// itself). Anyone who takes a lock re-checks the record afterwards, so removing it is safe.
+fn remove_leftover_lock(results: &Path, spec: &RunSpec) {
+    let path = results::run_lock_path(results, &spec.id);
+    if path.exists()
+        && let Ok(Some(lock)) = durable::Lock::try_acquire(&path)
+    {
+        lock.release_and_remove();
+    }
 }
 
 /// Runs `runs` (a plan, or a slice of one) into `opts.results_dir`.

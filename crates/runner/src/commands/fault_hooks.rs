@@ -5,12 +5,16 @@
 
 use kinds::Tamper;
 
-/// The hooks a run's kind gets: `faults::Sabotage` in test builds, else `kinds::NoTamper`.
+/// The hooks a run's kind gets: the `faults` crate's sabotage (test builds).
+#[cfg(feature = "faults")]
 pub fn tamper() -> &'static dyn Tamper {
-    #[cfg(feature = "faults")]
-    return &faults::Sabotage;
-    #[cfg(not(feature = "faults"))]
-    return &kinds::NoTamper;
+    &faults::Sabotage
+}
+
+/// The hooks a run's kind gets: none ([`kinds::NoTamper`]).
+#[cfg(not(feature = "faults"))]
+pub fn tamper() -> &'static dyn Tamper {
+    &kinds::NoTamper
 }
 
 /// Called before each run starts (`panic_index=I` makes run I panic).

@@ -60,4 +60,3 @@ pub fn draw(inputs: Inputs<'_>, results: &Path) -> Result<Vec<PathBuf>> {
     }
     Ok(files)
 }
-

@@ -327,7 +327,6 @@ mod tests {
         );
     }
 
-
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
     }

@@ -130,7 +130,6 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryEntry>> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,4 +57,3 @@ impl RunRecord {
         self.status != RunStatus::Failed
     }
 }
-

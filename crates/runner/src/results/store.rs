@@ -184,4 +184,3 @@ pub fn set_aside(results: &Path, id: &str) -> Result<PathBuf> {
     std::fs::rename(&from, &to).with_context(|| format!("moving {} aside", from.display()))?;
     Ok(to)
 }
-

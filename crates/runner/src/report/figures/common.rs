@@ -111,4 +111,3 @@ pub fn n_text(exp: &Experiment, counts: impl IntoIterator<Item = usize>) -> Stri
         format!("n = {lo}-{hi} {unit} per point")
     }
 }
-

@@ -20,8 +20,7 @@ const CAPTION: &str = "pale band: exact count; dashed: the paper's formula; dots
 fn all_records(records: &[(RunSpec, RunRecord)]) -> Result<Vec<Record>> {
     let mut all = Vec::new();
     for (_, r) in records {
-        let measured =
-            kinds::implicit_dim::records(&r.outcome).with_context(|| format!("run {}", r.id))?;
+        let measured = kinds::implicit_dim::records(&r.outcome).with_context(|| format!("run {}", r.id))?;
         all.extend(measured);
     }
     Ok(all)
