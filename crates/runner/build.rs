@@ -38,28 +38,39 @@ fn main() {
     println!("cargo:rustc-env=RUNNER_CODE_FILES={files}");
 }
 
-/// Crates whose code cannot change a number in a record: the runner's own shell (only its
-/// `src/kinds` computes results), drawing, build plumbing, file writes, test-only faults and the
-/// TensorBoard event files (a view of numbers computed elsewhere).
+/// Crates whose code cannot change a number in a record: the runner's layers above the kinds
+/// (`config` and `sweep` decide what a run's config is, and the config is in its id; the
+/// `runner` crate stores, reports and schedules), drawing, build plumbing, file writes, the
+/// import-graph test, test-only faults and the TensorBoard event files (a view of numbers
+/// computed elsewhere). Every other crate of the workspace is hashed, a new one included: the
+/// model crates, `training`, `star-math`, `starnet-onnx`, `layers` and `kinds` (what one run of
+/// each kind computes).
 const NOT_RESULTS: &[&str] = &[
     "runner",
+    "config",
+    "sweep",
     "plots",
     "torch-build",
     "durable",
     "faults",
+    "architecture",
     "tensorboard",
 ];
 
 /// SHA-256 over every `.rs` file under `src/`, `build.rs` and `Cargo.toml` of the crates that
-/// compute results, the runner's `src/kinds`, and `Cargo.lock` (dependency versions). Comment and
-/// blank lines are left out, so documentation edits do not stale results. Returns the first 16
-/// hex digits and the number of files hashed.
+/// compute results (all but [`NOT_RESULTS`]), and `Cargo.lock` (dependency versions), each keyed
+/// by its path under `crates/`. Comment and blank lines are left out, so documentation edits do
+/// not stale results. Returns the first 16 hex digits and the number of files hashed.
+///
+/// Scope since issue 28: whole crates. Until then the runner's `src/kinds` was hashed beside
+/// them; that code is now the `kinds` crate (hashed like any crate that computes results), and
+/// its test-only sabotage moved out of it (to `crates/faults`, not hashed). Files are still keyed
+/// by path, so moving a hashed file changes the fingerprint, as editing it does.
 fn code_fingerprint() -> (String, usize) {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let crates = manifest.parent().unwrap().to_path_buf();
     let mut files = vec![crates.join("../Cargo.lock")];
-    let mut watched = vec![crates.join("../Cargo.lock"), manifest.join("src/kinds")];
-    rust_files(&manifest.join("src/kinds"), &mut files);
+    let mut watched = vec![crates.join("../Cargo.lock")];
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&crates)
         .unwrap()
         .flatten()

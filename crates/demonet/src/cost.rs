@@ -37,7 +37,36 @@ pub fn macs(cfg: &Config, img_size: i64) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demonet::DemoNet;
     use layers::Mode;
+    use tch::nn;
+
+    fn numel(vs: &nn::VarStore) -> i64 {
+        vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
+    }
+
+    /// The formula against the network itself.
+    #[test]
+    fn params_match_the_var_store_for_odd_configs() {
+        for cfg in [
+            Config {
+                depth: 2,
+                layer_scale_init: 0.0,
+                ..Config::fashion_mnist(8, Mode::Sum)
+            },
+            Config {
+                depth: 3,
+                in_chans: 2,
+                patch: 3,
+                num_classes: 7,
+                ..Config::fashion_mnist(12, Mode::Star)
+            },
+        ] {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            DemoNet::new(&vs.root(), &cfg).unwrap();
+            assert_eq!(numel(&vs), params(&cfg), "{cfg:?}");
+        }
+    }
 
     #[test]
     fn paper_param_counts() {

@@ -2,8 +2,6 @@
 //!
 //! - [`demonet`]: the image DemoNet ([`Config`], [`DemoNet`]); [`cost`]: its parameters and MACs.
 //! - [`demonet2d`]: the two-moons DemoNet and its decision-boundary grid.
-//! - [`svm_baseline`]: the kernel SVMs the reference puts beside the 2-D nets.
-//! - [`logistic_baseline`]: the best linear boundary on the same 2-D points.
 //! - [`linear_baseline`]: the linear classifier the no-activation ablation is read against.
 //!
 //! The star operation and the other shared blocks (drop path, init, norms) live in the `layers`
@@ -13,8 +11,6 @@ pub mod cost;
 pub mod demonet;
 pub mod demonet2d;
 pub mod linear_baseline;
-pub mod logistic_baseline;
-pub mod svm_baseline;
 
 pub use cost::{macs, params};
 pub use demonet::{Config, DemoNet};

@@ -5,11 +5,15 @@
 //!   target and fsync the folder. A reader, a concurrent writer or a crash (kill -9, power loss
 //!   after the call returned) sees the old file or the new one, never a mix.
 //! - [`clean_stale_temps`]: removes temporary files left by processes that no longer exist.
-//! - [`Lock`]: `flock(2)` on a lock file; the kernel releases it when its process dies, so a killed
-//!   process never leaves a lock behind.
+//! - [`Lock`]: `std`'s file lock (`flock(2)`) on a lock file; the kernel releases it when its
+//!   process dies, so a killed process never leaves a lock behind.
 //!
-//! Used by the runner for records, summaries, configs, checkpoints and plots.
+//! Used by the runner for records, summaries, configs and plots, and by `training` for checkpoints.
+//! With the `test-hooks` feature (test builds of the runner only, through its `faults` crate), a
+//! hook can fail or slow down writes: see [`hooks`].
 
+#[cfg(feature = "test-hooks")]
+pub mod hooks;
 mod lock;
 pub use lock::holder;
 
@@ -56,12 +60,12 @@ pub fn write_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = temp_path(path);
     let result = (|| -> Result<()> {
-        injected_write_error(path)?;
+        #[cfg(feature = "test-hooks")]
+        hooks::call(hooks::Stage::Create, path)?;
         write(&tmp)?;
         std::fs::File::open(&tmp)?.sync_all()?;
-        if faults::value("pause_before_rename").is_some_and(|s| ends_with(path, &s)) {
-            std::thread::sleep(std::time::Duration::from_secs(2));
-        }
+        #[cfg(feature = "test-hooks")]
+        hooks::call(hooks::Stage::Rename, path)?;
         std::fs::rename(&tmp, path)?;
         sync_dir(dir);
         Ok(())
@@ -70,18 +74,6 @@ pub fn write_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Resul
         let _ = std::fs::remove_file(&tmp);
     }
     result.with_context(|| format!("writing {}", path.display()))
-}
-
-fn ends_with(path: &Path, suffix: &str) -> bool {
-    path.to_string_lossy().ends_with(suffix)
-}
-
-/// `write_error=SUFFIX` (tests only): a full disk for files whose path ends with SUFFIX.
-fn injected_write_error(path: &Path) -> std::io::Result<()> {
-    match faults::value("write_error") {
-        Some(s) if ends_with(path, &s) => Err(std::io::Error::from_raw_os_error(libc::ENOSPC)),
-        _ => Ok(()),
-    }
 }
 
 /// Makes a rename in `dir` durable. Best effort: some file systems refuse fsync on folders.
@@ -189,5 +181,46 @@ mod tests {
         let mut want = vec![mine, "r.json".to_string()];
         want.sort();
         assert_eq!(names(dir.path()), want);
+    }
+
+    // Moved from training's checkpoints, whose own atomic write this crate replaced.
+    #[test]
+    fn racing_writers_leave_one_whole_file_with_the_usual_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/sub/last.safetensors");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second, longer").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second, longer");
+        // writers racing on one path each use their own temporary: one whole file wins
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let path = &path;
+                s.spawn(move || write_atomic(path, &[i; 4096]).unwrap());
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() == 4096 && bytes.iter().all(|&b| b == bytes[0]));
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("last.safetensors")]);
+        // the same mode as any file the user creates there (not tempfile's owner-only one)
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions();
+        assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let err = write_atomic(&blocker.join("c.safetensors"), b"x").unwrap_err();
+        assert!(
+            format!("{err:#}").contains(&blocker.display().to_string()),
+            "{err:#}"
+        );
     }
 }

@@ -1,8 +1,8 @@
-//! Advisory locks: `flock(2)` on a file that holds the owner's pid (for messages only).
+//! Advisory locks: `std::fs::File::lock` / `try_lock` (`flock(2)` on Linux) on a file that holds
+//! the owner's pid (for messages only).
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -18,15 +18,15 @@ impl Lock {
     /// Takes the lock if it is free; `Ok(None)` when another process (or another `Lock` of this
     /// process) holds it.
     pub fn try_acquire(path: &Path) -> Result<Option<Lock>> {
-        Self::take(path, libc::LOCK_EX | libc::LOCK_NB)
+        Self::take(path, false)
     }
 
     /// Waits for the lock.
     pub fn acquire(path: &Path) -> Result<Lock> {
-        Self::take(path, libc::LOCK_EX).map(|l| l.expect("a blocking flock returns only when held"))
+        Self::take(path, true).map(|l| l.expect("a blocking lock returns only when held"))
     }
 
-    fn take(path: &Path, op: i32) -> Result<Option<Lock>> {
+    fn take(path: &Path, wait: bool) -> Result<Option<Lock>> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -35,18 +35,23 @@ impl Lock {
             .open(path)
             .with_context(|| format!("opening lock file {}", path.display()))?;
         loop {
-            // SAFETY: flock on a file descriptor we own.
-            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-                break;
-            }
-            let err = std::io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EWOULDBLOCK) => return Ok(None),
-                Some(libc::EINTR) => continue,
-                _ => return Err(err).with_context(|| format!("locking {}", path.display())),
+            let taken = if wait {
+                file.lock()
+            } else {
+                match file.try_lock() {
+                    Ok(()) => Ok(()),
+                    Err(TryLockError::WouldBlock) => return Ok(None),
+                    Err(TryLockError::Error(e)) => Err(e),
+                }
+            };
+            match taken {
+                Ok(()) => break,
+                // A signal (Ctrl-C's handler) interrupted the wait: keep waiting.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).with_context(|| format!("locking {}", path.display())),
             }
         }
-        // The owner's pid, for "held by process N" messages; the lock itself is the flock.
+        // The owner's pid, for "held by process N" messages; the lock itself is the file lock.
         let _ = file.set_len(0);
         let _ = file.rewind();
         let _ = write!(file, "{}", std::process::id());

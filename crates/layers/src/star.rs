@@ -8,9 +8,13 @@
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-/// How the two branches are merged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How the two branches are merged. Its names are the configs' (serde's): `FromStr` parses them
+/// with serde, `Display` (strum, the same rule) prints them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, strum::Display, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Mode {
     /// `act(x1) + x2`: the additive baseline (the reference's `mode="sum"`).
     Sum,
@@ -24,9 +28,12 @@ pub enum Mode {
     StarAfter,
 }
 
-/// The element-wise activation used inside the merge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The element-wise activation used inside the merge; named like [`Mode`].
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, strum::Display, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Act {
     /// Exact (erf) GELU, as `torch.nn.GELU()`.
     #[default]
@@ -68,27 +75,24 @@ impl Act {
     }
 }
 
-impl std::fmt::Display for Mode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Mode::Sum => "sum",
-            Mode::Star => "star",
-            Mode::StarBoth => "star_both",
-            Mode::StarAfter => "star_after",
-        })
+/// Parses a config name (serde's, with its aliases and its "expected one of" message).
+fn from_name<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, String> {
+    use serde::de::IntoDeserializer;
+    let de: serde::de::value::StrDeserializer<'de, serde::de::value::Error> = s.into_deserializer();
+    T::deserialize(de).map_err(|e| e.to_string())
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        from_name(s)
     }
 }
 
-impl std::fmt::Display for Act {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Act::Gelu => "gelu",
-            Act::Relu => "relu",
-            Act::Relu6 => "relu6",
-            Act::LeakyRelu => "leaky_relu",
-            Act::Hardswish => "hardswish",
-            Act::None => "none",
-        })
+impl std::str::FromStr for Act {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        from_name(s)
     }
 }
 
@@ -260,5 +264,21 @@ mod tests {
         assert!(serde_json::from_str::<Mode>("\"product\"").is_err());
         assert_eq!(Mode::StarAfter.to_string(), "star_after");
         assert_eq!(Act::None.to_string(), "none");
+    }
+
+    #[test]
+    fn display_and_from_str_are_the_serde_names() {
+        use strum::VariantArray;
+        for m in Mode::VARIANTS {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.to_string().as_str());
+            assert_eq!(m.to_string().parse::<Mode>(), Ok(*m));
+        }
+        for a in Act::VARIANTS {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.to_string().as_str());
+            assert_eq!(a.to_string().parse::<Act>(), Ok(*a));
+        }
+        assert_eq!("mul".parse::<Mode>(), Ok(Mode::Star));
+        let e = "tanh".parse::<Act>().unwrap_err();
+        assert!(e.contains("`tanh`") && e.contains("`leaky_relu`"), "{e}");
     }
 }

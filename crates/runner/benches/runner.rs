@@ -9,12 +9,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use config::{Experiment, Source};
 use criterion::{Criterion, criterion_group, criterion_main};
-use runner::config::{Experiment, Source};
-use runner::kinds::{KindName, RunOutcome};
-use runner::provenance::Provenance;
-use runner::results::{RunRecord, RunStatus, SCHEMA, run_path, write_json};
-use runner::{summary, sweep};
+use kinds::{KindName, RunOutcome};
+use runner::report;
+use runner::results::{Provenance, RunRecord, RunStatus, SCHEMA, run_path, write_json};
 
 const CONFIG: &str = r#"
 [experiment]
@@ -76,10 +75,10 @@ fn write_records(exp: &Experiment, dir: &Path) {
             device: "cpu".into(),
             threads: 2,
             provenance: Provenance::current(),
-            config: spec.config.clone(),
+            config: spec.config.to_json(),
             outcome: RunOutcome {
                 final_metrics: epochs.last().unwrap().clone(),
-                best: runner::kinds::best_of(&epochs),
+                best: kinds::best_of(&epochs),
                 epochs,
                 ..RunOutcome::default()
             },
@@ -109,7 +108,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("summary");
     g.sample_size(10);
     g.bench_function("summary_and_plots_100_runs", |b| {
-        b.iter(|| summary::write(&exp, &plan, dir.path(), true).unwrap().runs)
+        b.iter(|| report::write(&exp, &plan, dir.path(), true).unwrap().runs)
     });
     g.finish();
 }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use runner::config::Override;
-use runner::{describe, export, predict, slurm};
+use config::Override;
+use runner::commands::{describe, export, predict, slurm};
 use training::device::DeviceChoice;
 
 pub(crate) const EXAMPLES: &str = "\
@@ -106,7 +106,7 @@ Example:
         defaults: bool,
         /// Only this kind (train, moons, implicit_dim, latency).
         #[arg(long)]
-        kind: Option<runner::kinds::KindName>,
+        kind: Option<kinds::KindName>,
     },
     /// Parameters and MACs of a model: `demonet` with its knobs, or a StarNet variant.
     #[command(after_help = "\
@@ -128,7 +128,7 @@ Weights: timm's model.safetensors for starnet_s1.in1k (Hugging Face timm/starnet
 Images get ImageNet preprocessing (bicubic resize, center crop 0.875, ImageNet mean/std);
 .npy inputs are float32 N x 3 x H x W, used as they are.")]
     Predict(predict::PredictArgs),
-    /// Write a StarNet as an ONNX model (from Rust: BatchNorm folded, f1+f2 as one conv).
+    /// Write a StarNet as an ONNX model (from Rust: BatchNorm folded; f1, f2 two convs or --merge-f12 one).
     #[command(after_help = "\
 Examples:
   runner export --model starnet_s1 --weights model.safetensors --onnx starnet_s1.onnx
@@ -199,8 +199,8 @@ pub(crate) struct RunArgs {
     pub(crate) no_plots: bool,
     /// CPU kernels (default: the config's `[experiment] kernels`, else native): `reproducible`
     /// gives the same bits on every x86-64 CPU, Intel or AMD, at some cost in speed.
-    #[arg(long, value_enum)]
-    pub(crate) kernels: Option<runner::kernels::KernelMode>,
+    #[arg(long)]
+    pub(crate) kernels: Option<training::kernels::KernelMode>,
 }
 
 #[derive(Args)]

@@ -1,18 +1,21 @@
-//! `runner`: the command line. Each subcommand is a thin shell over the library: `config/`
-//! parses, `sweep/` expands, `execute.rs` runs, `summary.rs` averages and draws, `check.rs`
-//! compares, `migrate.rs` upgrades old results folders, `slurm.rs` writes array jobs,
-//! `describe.rs` / `predict.rs` / `export.rs` wrap the model crates. The arguments: `cli.rs`.
+//! `runner`: the command line. Each subcommand is a thin shell over the layers below: the `config`
+//! crate parses, `sweep` expands, `commands/execute.rs` runs, `report` averages and draws,
+//! `commands/check.rs` compares, `commands/migrate.rs` upgrades old results folders,
+//! `commands/slurm.rs` writes array jobs, `describe` / `predict` / `export` wrap the model
+//! crates. The arguments: `cli.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use runner::config::{Experiment, Override};
-use runner::execute::{self, ExecOptions};
-use runner::kernels::KernelMode;
-use runner::results::{SCHEMA, ensure_schema};
-use runner::{check, defaults, describe, export, migrate, predict, slurm, summary, sweep};
+use config::{Experiment, Override};
+use runner::commands::execute::{self, ExecOptions};
+use runner::commands::plan::plan_table;
+use runner::commands::{check, defaults, describe, export, fault_hooks, migrate, predict, slurm};
+use runner::report;
+use runner::results::{SCHEMA, ensure_schema, load_saved};
+use training::kernels::KernelMode;
 use training::device::DeviceChoice;
 
 mod cli;
@@ -44,14 +47,12 @@ fn main() -> ExitCode {
         }
     };
     // Before anything touches libtorch: it reads the kernel variables once, when first used.
-    if let Err(e) = runner::kernels::ensure(wanted_kernels(&cli.command)) {
+    if let Err(e) = training::kernels::ensure(wanted_kernels(&cli.command)) {
         eprintln!("error: {e:#}");
         return ExitCode::from(EXIT_ERROR);
     }
     init_logging();
-    if !faults::describe().is_empty() {
-        tracing::warn!("fault injection is on (test build): {}", faults::describe());
-    }
+    fault_hooks::install();
     // Panics inside runs are caught and recorded (execute.rs); log them as one line, not a trace.
     std::panic::set_hook(Box::new(|info| tracing::error!("{info}")));
     match dispatch(cli.command) {
@@ -155,13 +156,13 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 }
                 None => &plan[..],
             };
-            runner::interrupt::install();
+            runner::commands::interrupt::install();
             let report = execute::execute(&exp, runs, &opts)?;
             // The summary and plots come before the verdict on failed runs, and an error writing
             // them does not hide which runs failed.
             let mut summary_failed = false;
             if a.index.is_none() {
-                match summary::write(&exp, &plan, &results, !a.no_plots) {
+                match report::write(&exp, &plan, &results, !a.no_plots) {
                     Ok(s) => {
                         eprintln!("{}", s.describe(&results));
                         summary_failed = s.plot_error.is_some();
@@ -212,15 +213,15 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
             } else {
-                print!("{}", summary::plan_table(&exp, &plan, &results));
+                print!("{}", plan_table(&exp, &plan, &results));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Summarize { results } => {
             ensure_schema(&results)?;
-            let exp = summary::load_saved(&results)?;
+            let exp = load_saved(&results)?;
             let plan = sweep::plan(&exp)?;
-            let s = summary::write(&exp, &plan, &results, true)?;
+            let s = report::write(&exp, &plan, &results, true)?;
             eprintln!("{}", s.describe(&results));
             Ok(if s.plot_error.is_some() {
                 ExitCode::from(EXIT_ERROR)

@@ -5,14 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use config::{Experiment, Source};
+use kinds::{KindName, RunOutcome};
 use plots::Look;
-use runner::config::{Experiment, Source};
-use runner::figures::{self, Inputs};
-use runner::kinds::{KindName, RunOutcome};
-use runner::provenance::Provenance;
-use runner::results::{RunRecord, RunStatus, SCHEMA, run_path, write_json};
-use runner::summary::{self, Summary};
-use runner::sweep::{self, RunSpec};
+use runner::report::figures::{self, Inputs};
+use runner::report::{self, Summary};
+use runner::results::{self, Provenance, RunRecord, RunStatus, SCHEMA, run_path, write_json};
+use sweep::RunSpec;
 
 const WIDTH: &str = r#"
 [experiment]
@@ -90,10 +89,10 @@ fn write_records(
             device: "cpu".into(),
             threads: 1,
             provenance: Provenance::current(),
-            config: spec.config.clone(),
+            config: spec.config.to_json(),
             outcome: RunOutcome {
                 final_metrics: epochs.last().unwrap().clone(),
-                best: runner::kinds::best_of(&epochs),
+                best: kinds::best_of(&epochs),
                 epochs,
                 ..RunOutcome::default()
             },
@@ -123,7 +122,7 @@ fn output_columns_add_metrics_to_summary_md_and_a_misspelt_one_is_named() {
     let mut exp = experiment(dir.path(), WIDTH);
     exp.output.columns = vec!["final_train_loss".into(), "final_train_los".into()];
     let plan = write_records(&exp, dir.path(), width_top1);
-    summary::write(&exp, &plan, dir.path(), true).unwrap();
+    report::write(&exp, &plan, dir.path(), true).unwrap();
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     // Every record's last epoch has train_loss 1/3.
     assert!(
@@ -142,7 +141,7 @@ fn summary_carries_paired_differences_with_hand_computed_intervals() {
     let dir = tempfile::tempdir().unwrap();
     let exp = experiment(dir.path(), WIDTH);
     let plan = write_records(&exp, dir.path(), width_top1);
-    summary::write(&exp, &plan, dir.path(), true).unwrap();
+    report::write(&exp, &plan, dir.path(), true).unwrap();
     let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
     let s: Summary = serde_json::from_str(&text).unwrap();
     assert_eq!(s.points.len(), 4);
@@ -212,10 +211,10 @@ fn the_width_figure_follows_the_grammar() {
     let dir = tempfile::tempdir().unwrap();
     let exp = experiment(dir.path(), WIDTH);
     let plan = write_records(&exp, dir.path(), width_top1);
-    let records = summary::collect(&plan, dir.path()).records;
-    let s = summary::build(&exp, &records);
+    let records = results::collect(&plan, dir.path()).records;
+    let s = report::build(&exp, &records);
     let inputs = inputs(&exp, &records, &s);
-    let (x, plot) = figures::sweep::line_plot(inputs).unwrap();
+    let (x, plot) = figures::sweep_figure::line_plot(inputs).unwrap();
     assert_eq!(
         (x.as_str(), plot.x_label.as_str(), plot.x_log),
         ("width", "width", false)
@@ -330,11 +329,14 @@ fn ablations_are_grouped_dot_plots_with_paired_rows() {
         }
     };
     let plan = write_records(&exp, dir.path(), top1);
-    let records = summary::collect(&plan, dir.path()).records;
-    let s = summary::build(&exp, &records);
+    let records = results::collect(&plan, dir.path()).records;
+    let s = report::build(&exp, &records);
     let inputs = inputs(&exp, &records, &s);
-    assert!(figures::sweep::line_plot(inputs).is_none(), "no numeric axis");
-    let plot = figures::sweep::dot_plot(inputs).unwrap();
+    assert!(
+        figures::sweep_figure::line_plot(inputs).is_none(),
+        "no numeric axis"
+    );
+    let plot = figures::sweep_figure::dot_plot(inputs).unwrap();
     let groups: Vec<(&str, Vec<&str>)> = plot
         .groups
         .iter()
@@ -374,7 +376,7 @@ fn ablations_are_grouped_dot_plots_with_paired_rows() {
     assert!(close(rows[0].1, 1.5) && close(rows[1].1, 1.5), "{rows:?}");
     // The x axis is the metric, not truncated bars: no zero baseline is implied by dots.
     assert_eq!(plot.x_label, "best_test_top1 (%)");
-    summary::write(&exp, &plan, dir.path(), true).unwrap();
+    report::write(&exp, &plan, dir.path(), true).unwrap();
     assert!(dir.path().join("best_test_top1_dots.png").is_file());
 }
 
@@ -411,14 +413,14 @@ fn a_run_without_its_partner_is_left_out_and_counted() {
         .find(|s| s.point["width"] == 16 && s.point["mode"] == "star" && s.point["train.seed"] == 2)
         .unwrap();
     std::fs::remove_file(run_path(dir.path(), &lone.id)).unwrap();
-    let summary::Collected { records, missing, .. } = summary::collect(&plan, dir.path());
+    let results::Collected { records, missing, .. } = results::collect(&plan, dir.path());
     assert_eq!(missing, [lone.index]);
-    let p = summary::build(&exp, &records).paired.unwrap();
+    let p = report::build(&exp, &records).paired.unwrap();
     assert_eq!(p.unpaired, 1, "sum at width 16, seed 2 has no star partner");
     // Width 16 keeps seeds 0 and 1: differences +2 and +1.
     assert_eq!(p.points[1].stat.n, 2);
     assert!(close(p.points[1].stat.mean * 100.0, 1.5));
-    summary::write(&exp, &plan, dir.path(), false).unwrap();
+    report::write(&exp, &plan, dir.path(), false).unwrap();
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("1 run(s) of sum or star had no partner"), "{md}");
 }
@@ -447,7 +449,7 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     let dir = tempfile::tempdir().unwrap();
     let exp = experiment(dir.path(), &with_baseline());
     let plan = write_records(&exp, dir.path(), with_linear);
-    summary::write(&exp, &plan, dir.path(), false).unwrap();
+    report::write(&exp, &plan, dir.path(), false).unwrap();
     let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
     let s: Summary = serde_json::from_str(&text).unwrap();
 
@@ -504,9 +506,9 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     }
 
     // The width figure draws linear as a level: mean 60 %, interval 60 ± 4.302653 * 1 / sqrt 3.
-    let records = summary::collect(&plan, dir.path()).records;
+    let records = results::collect(&plan, dir.path()).records;
     let inputs = inputs(&exp, &records, &s);
-    let (_, plot) = figures::sweep::line_plot(inputs).unwrap();
+    let (_, plot) = figures::sweep_figure::line_plot(inputs).unwrap();
     let (name, level) = plot.baseline.expect("baseline drawn");
     assert_eq!(name, "linear");
     assert!(

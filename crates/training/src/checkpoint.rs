@@ -3,11 +3,12 @@
 //! and fp32 masters under `optim.*`, `ema.*`, `master.*`, and run metadata as string pairs.
 //!
 //! [`save_training`] and [`restore_training`] store and restore a whole training run (what
-//! [`crate::Trainer`] needs to resume bit for bit, at an epoch's end or within one); [`save`] and
-//! [`Checkpoint`] are the file format; [`write_atomic`] is how every checkpoint reaches the disk.
+//! `Trainer` needs to resume bit for bit, at an epoch's end or within one); [`save`] and
+//! [`Checkpoint`] are the file format; every checkpoint reaches the disk through
+//! `durable::write_atomic`, the workspace's one durable write (temp file, fsync, rename, and temp
+//! names that `durable::clean_stale_temps` removes after a kill).
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -48,37 +49,7 @@ fn kind_of(dtype: Dtype) -> Result<Kind> {
     })
 }
 
-/// Writes `bytes` to `path` so that readers see the old file or the whole new one, never a part,
-/// even after a crash: a temporary file with a unique name in the same folder (concurrent
-/// writers never share one), fsync, rename over `path`, fsync of the folder. Creates the folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-").suffix(".part");
-    // tempfile's default is owner-only; a checkpoint gets the usual umask-governed mode.
-    #[cfg(unix)]
-    builder.permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming a temporary file to {}", path.display()))?;
-    // The rename itself is durable only once the folder is synced (a no-op elsewhere than unix).
-    #[cfg(unix)]
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("syncing folder {}", dir.display()))?;
-    Ok(())
-}
-
-/// Writes `tensors` and `metadata` to `path` with [`write_atomic`] (the file is encoded in memory
+/// Writes `tensors` and `metadata` to `path` atomically (the file is encoded in memory
 /// first: safetensors writes to paths, not to open files).
 pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<()> {
     let mut bytes: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = vec![];
@@ -101,7 +72,7 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String,
         .collect::<Result<_>>()?;
     let file = safetensors::serialize(views, Some(metadata))
         .with_context(|| format!("encoding checkpoint {}", path.display()))?;
-    write_atomic(path, &file).with_context(|| format!("writing checkpoint {}", path.display()))
+    durable::write_atomic(path, &file).with_context(|| format!("writing checkpoint {}", path.display()))
 }
 
 /// Prefix of the weights of the epoch selected on validation (`selected.<variable name>`).
@@ -347,46 +318,6 @@ mod tests {
         let err = c.copy_into("a", &wrong).unwrap_err().to_string();
         assert!(err.contains("`a`") && err.contains("shape"), "{err}");
         assert!(c.tensor("b").unwrap_err().to_string().contains("`b` is missing"));
-    }
-
-    #[test]
-    fn atomic_writes_replace_whole_files_and_leave_no_temporaries() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("new/sub/last.safetensors");
-        write_atomic(&path, b"first").unwrap();
-        write_atomic(&path, b"second, longer").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"second, longer");
-        // writers racing on one path each use their own temporary: one whole file wins
-        std::thread::scope(|s| {
-            for i in 0..8u8 {
-                let path = &path;
-                s.spawn(move || write_atomic(path, &[i; 4096]).unwrap());
-            }
-        });
-        let bytes = std::fs::read(&path).unwrap();
-        assert!(bytes.len() == 4096 && bytes.iter().all(|&b| b == bytes[0]));
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("last.safetensors")]);
-        // the same mode as any file the user creates there (not tempfile's owner-only one)
-        let plain = dir.path().join("plain");
-        std::fs::write(&plain, b"x").unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions();
-        assert_eq!(mode(&path), mode(&plain));
-    }
-
-    #[test]
-    fn an_unwritable_folder_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocker = dir.path().join("file");
-        std::fs::write(&blocker, b"x").unwrap();
-        let err = write_atomic(&blocker.join("c.safetensors"), b"x").unwrap_err();
-        assert!(
-            format!("{err:#}").contains(&blocker.display().to_string()),
-            "{err:#}"
-        );
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! [`evaluate`]: loss and accuracies of a model on a split, in eval mode.
+//! [`evaluate`]: loss and accuracies of a model on a split, in eval mode; [`correct_topk`], the
+//! count the loop's running training accuracy shares.
 
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Reduction, Tensor, nn};
 
 use crate::data::{LoaderConfig, Split};
-use crate::metrics::correct_topk;
 
 /// Loss (cross-entropy, no smoothing) and accuracies of a model on a split, in eval mode.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -48,4 +48,29 @@ pub fn evaluate(
             top5: k5.then(|| t5.int64_value(&[]) as f64 / n),
         }
     })
+}
+
+/// How many of `logits`' rows have the label among their `k` highest entries (a 0-dim tensor,
+/// left on the device so that no host sync happens per batch).
+pub fn correct_topk(logits: &Tensor, labels: &Tensor, k: i64) -> Tensor {
+    let k = k.min(logits.size()[1]);
+    let (_, idx) = logits.topk(k, 1, true, false);
+    idx.eq_tensor(&labels.unsqueeze(1))
+        .any_dim(1, false)
+        .sum(Kind::Int64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topk_counts_by_hand() {
+        let logits = Tensor::from_slice(&[0.1f32, 0.5, 0.4, 3.0, 2.0, 1.0, 0.0, 0.2, 0.1]).view([3, 3]);
+        let labels = Tensor::from_slice(&[2i64, 0, 0]);
+        // row 0: top1 = 1, top2 = {1, 2}; row 1: top1 = 0; row 2: top1 = 1, top2 = {1, 2}
+        assert_eq!(correct_topk(&logits, &labels, 1).int64_value(&[]), 1);
+        assert_eq!(correct_topk(&logits, &labels, 2).int64_value(&[]), 2);
+        assert_eq!(correct_topk(&logits, &labels, 5).int64_value(&[]), 3);
+    }
 }

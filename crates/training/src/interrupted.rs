@@ -1,4 +1,4 @@
-//! A run stopped between two steps of an epoch ([`crate::Trainer::stop_when`]): what it had
+//! A run stopped between two steps of an epoch (`Trainer::stop_when`): what it had
 //! summed so far in that epoch ([`PartialEpoch`], stored in its checkpoint), and the error that
 //! ends `fit` ([`Interrupted`]).
 
@@ -44,7 +44,7 @@ impl PartialEpoch {
 }
 
 /// `fit` stopped on request after a step; `checkpoint` (when the trainer had a folder for it)
-/// holds everything needed to continue exactly ([`crate::Trainer::resume`]).
+/// holds everything needed to continue exactly (`Trainer::resume`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("interrupted after step {step}/{steps_per_epoch} of epoch {}/{epochs}{}", .epoch + 1, saved_in(.checkpoint))]
 pub struct Interrupted {

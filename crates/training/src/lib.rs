@@ -11,6 +11,7 @@
 //! - [`metrics`]: what a run records ([`TrainRecord`], [`EpochMetrics`]).
 //! - [`optim`], [`schedule`], [`ema`], [`flat`]: optimizer, learning-rate schedule, weight
 //!   averaging, flat parameter groups.
+//! - [`kernels`]: which CPU kernels libtorch runs (native, or reproducible across CPU vendors).
 //! - [`seed`]: seeding libtorch's process-wide RNG safely when runs share a process.
 //! - [`malloc`]: glibc malloc settings that keep freed activations for reuse (call first in a binary).
 
@@ -22,6 +23,7 @@ pub mod ema;
 pub mod evaluation;
 pub mod flat;
 pub mod interrupted;
+pub mod kernels;
 pub mod malloc;
 pub mod metrics;
 pub mod observer;

@@ -1,4 +1,4 @@
-//! Progress callbacks of a [`crate::Trainer`] (progress bars, logging).
+//! Progress callbacks of a `Trainer` (progress bars, logging).
 
 use crate::metrics::EpochMetrics;
 

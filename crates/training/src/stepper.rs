@@ -1,4 +1,4 @@
-//! [`Stepper`]: one optimizer step at a time, the part of a [`crate::Trainer`] that benchmarks time.
+//! [`Stepper`]: one optimizer step at a time, the part of a `Trainer` that benchmarks time.
 
 use tch::{Kind, Reduction, Tensor, nn};
 

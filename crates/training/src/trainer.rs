@@ -25,9 +25,9 @@ use tch::{Kind, Tensor, nn};
 
 use crate::config::TrainConfig;
 use crate::data::{Augment, LoaderConfig, Split};
-use crate::evaluation::{Evaluation, evaluate};
+use crate::evaluation::{Evaluation, correct_topk, evaluate};
 use crate::interrupted::{Interrupted, PartialEpoch};
-use crate::metrics::{EpochMetrics, TrainRecord, correct_topk};
+use crate::metrics::{EpochMetrics, TrainRecord};
 use crate::observer::{Observer, RunInfo, StepInfo};
 use crate::schedule::{Cosine, LrUpdate};
 use crate::snapshot::Snapshot;

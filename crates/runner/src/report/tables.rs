@@ -1,0 +1,233 @@
+//! `summary.md`: the summary as markdown tables that reports include verbatim, so no report
+//! number is typed by hand. One table of mean ± std (n) per point, and with `[output] compare`
+//! the paired differences with their 95% t-intervals and the trend along a numeric axis.
+
+use std::fmt::Write as _;
+
+use config::Experiment;
+use config::sweep::short;
+use sweep::EXTRA;
+
+use super::labels::{key_name, point_name, scale, value_name};
+use super::stats::Paired;
+use super::summary::Summary;
+
+/// The whole `summary.md`.
+pub fn markdown(exp: &Experiment, summary: &Summary, runs: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}: summary\n", exp.experiment.name);
+    if !exp.experiment.description.is_empty() {
+        let _ = writeln!(out, "{}\n", exp.experiment.description);
+    }
+    let _ = writeln!(
+        out,
+        "Written by `runner summarize` from {runs} run record(s); regenerate it rather than edit it.\n"
+    );
+    points_table(&mut out, exp, summary);
+    for p in summary.paired.iter().chain(&summary.also_paired) {
+        paired_table(&mut out, exp, p);
+    }
+    if let Some(p) = &summary.vs_baseline {
+        baseline_table(&mut out, exp, p);
+    }
+    out
+}
+
+/// Summary metrics shown: `[output] metric`, the checked ones, the compared one, `columns`.
+fn metrics(exp: &Experiment) -> Vec<String> {
+    let mut m = vec![exp.output.metric.clone()];
+    m.extend(exp.output.check.keys().cloned());
+    m.extend(exp.output.compare.as_ref().and_then(|c| c.metric.clone()));
+    m.extend(exp.output.columns.iter().cloned());
+    let mut seen = Vec::new();
+    m.retain(|x| {
+        let new = !seen.contains(x);
+        seen.push(x.clone());
+        new
+    });
+    m
+}
+
+/// `name (%)` for accuracies (shown in percent).
+fn header(metric: &str) -> String {
+    if scale(metric) == 100.0 {
+        format!("{metric} (%)")
+    } else {
+        metric.to_string()
+    }
+}
+
+fn points_table(out: &mut String, exp: &Experiment, summary: &Summary) {
+    let mut metrics = metrics(exp);
+    metrics.retain(|m| summary.points.iter().any(|e| e.metrics.contains_key(m)));
+    let mut keys: Vec<String> = Vec::new();
+    if summary.points.iter().any(|e| e.point.contains_key(EXTRA)) {
+        keys.push(EXTRA.to_string());
+    }
+    keys.extend(exp.axes.iter().filter(|a| !a.is_seed()).map(|a| a.key.clone()));
+    let _ = writeln!(out, "## Per point: mean ± std over seeds (n)\n");
+    let names: Vec<String> = keys
+        .iter()
+        .map(|k| key_name(exp, k))
+        .chain(metrics.iter().map(|m| header(m)))
+        .collect();
+    row(out, &names);
+    row(out, &vec!["---".to_string(); names.len()]);
+    for entry in &summary.points {
+        let mut cells: Vec<String> = keys
+            .iter()
+            .map(|k| {
+                entry
+                    .point
+                    .get(k)
+                    .map_or_else(|| "-".into(), |v| value_name(exp, v))
+            })
+            .collect();
+        for m in &metrics {
+            let k = scale(m);
+            cells.push(entry.metrics.get(m).map_or_else(
+                || "-".into(),
+                |s| format!("{} ± {} ({})", num(s.mean * k), num(s.std * k), s.n),
+            ));
+        }
+        row(out, &cells);
+    }
+    out.push('\n');
+    // A misspelt `[output] columns` name would otherwise just vanish from the table.
+    let missing: Vec<&str> = exp
+        .output
+        .columns
+        .iter()
+        .filter(|c| !metrics.contains(c))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "`[output] columns` not in any record: {} (`runner summarize` lists the names in summary.json).\n",
+            missing.join(", ")
+        );
+    }
+}
+
+/// The scale of `metric` in tables and the name of its unit.
+fn units(metric: &str) -> (f64, &'static str) {
+    let k = scale(metric);
+    (k, if k == 100.0 { "points" } else { "metric units" })
+}
+
+fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
+    let (k, unit) = units(&p.metric);
+    let diff = format!("{} - {}", value_name(exp, &p.treatment), value_name(exp, &p.base));
+    let _ = writeln!(out, "## Paired difference {diff} in {} ({unit})\n", p.metric);
+    let _ = writeln!(
+        out,
+        "Runs that differ only in `{}` and share a seed (same initial weights and batch order) are \
+         pairs. 95% CI: mean ± t(0.975, n - 1) · std / √n.\n",
+        key_name(exp, &p.field)
+    );
+    difference_rows(out, exp, p, &diff);
+    for t in &p.trends {
+        let x = key_name(exp, &t.x);
+        let held = if t.rest.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", point_name(exp, &t.rest))
+        };
+        let per = |v: f64| signed(v * std::f64::consts::LN_2 * k);
+        let ci = t.fit.ci95.map_or_else(
+            || "no interval (too few pairs)".into(),
+            |[lo, hi]| format!("95% CI [{}, {}]", per(lo), per(hi)),
+        );
+        let _ = writeln!(
+            out,
+            "Trend{held}: the difference changes by {} {unit} per doubling of {x} ({ci}; OLS of the \
+             {} pair differences on ln {x}).\n",
+            per(t.fit.slope),
+            t.fit.n
+        );
+    }
+    if p.unpaired > 0 {
+        let _ = writeln!(
+            out,
+            "{} run(s) of {} or {} had no partner with the same seed and are left out.\n",
+            p.unpaired,
+            short(&p.base),
+            short(&p.treatment)
+        );
+    }
+}
+
+/// Every other point minus the baseline extra at the same seed.
+fn baseline_table(out: &mut String, exp: &Experiment, p: &Paired) {
+    let (_, unit) = units(&p.metric);
+    let base = value_name(exp, &p.base);
+    let _ = writeln!(out, "## Each point - {base} in {} ({unit})\n", p.metric);
+    let _ = writeln!(
+        out,
+        "Every other point minus the `{base}` run of the same seed (same training subset and batch \
+         order; the initial weights differ, as the models do). 95% CI: mean ± t(0.975, n - 1) · \
+         std / √n.\n"
+    );
+    difference_rows(out, exp, p, &base);
+    if p.unpaired > 0 {
+        let _ = writeln!(
+            out,
+            "{} run(s) had no `{base}` run with the same seed and are left out.\n",
+            p.unpaired
+        );
+    }
+}
+
+/// One row per point: n, mean ± std, the 95% CI and each seed's difference; `whole` labels the
+/// point when no other field is swept.
+fn difference_rows(out: &mut String, exp: &Experiment, p: &Paired, whole: &str) {
+    let (k, _) = units(&p.metric);
+    row(
+        out,
+        &["point", "n", "mean ± std", "95% CI", "per-seed differences"].map(String::from),
+    );
+    row(out, &vec!["---".to_string(); 5]);
+    for pp in &p.points {
+        let label = if pp.point.is_empty() {
+            whole.to_string()
+        } else {
+            point_name(exp, &pp.point)
+        };
+        let ci = pp.stat.ci95.map_or_else(
+            || "-".into(),
+            |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
+        );
+        let each: Vec<String> = pp.differences.iter().map(|d| signed(d * k)).collect();
+        let cells = [
+            label,
+            pp.stat.n.to_string(),
+            format!("{} ± {}", signed(pp.stat.mean * k), num(pp.stat.std * k)),
+            ci,
+            each.join(", "),
+        ];
+        row(out, &cells);
+    }
+    out.push('\n');
+}
+
+fn row(out: &mut String, cells: &[String]) {
+    let _ = writeln!(out, "| {} |", cells.join(" | "));
+}
+
+/// Two decimals (percent and milliseconds alike).
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "-".into()
+    }
+}
+
+fn signed(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:+.2}")
+    } else {
+        "-".into()
+    }
+}
