@@ -154,6 +154,13 @@ fn other_activations_on_ort_match_tch() {
     }
 }
 
+#[test]
+fn degree_two_activations_on_ort_match_tch() {
+    for act in [Act::Relu2, Act::Square] {
+        check_ablation(&format!("act {act}"), |c| c.act = act);
+    }
+}
+
 /// f1 and f2 as one conv whose output is split (`merge_f12`), on a variant and two merges.
 #[test]
 fn merged_f12_layout_on_ort_matches_tch() {
