@@ -218,8 +218,15 @@ pub fn validate_sections(
     let native = match data.name {
         DataName::FashionMnist | DataName::Mnist => Some((1, 10, 28)),
         DataName::Cifar10 => Some((3, 10, 32)),
-        DataName::Folder | DataName::Moons => None,
+        DataName::Folder | DataName::Moons | DataName::Mnist1d => None,
     };
+    if data.name == DataName::Mnist1d {
+        return Err(FieldError::new(
+            "data",
+            Some("name"),
+            "`name` = \"mnist1d\" gives 1-D signals, which no model of the train kind reads yet",
+        ));
+    }
     if data.name == DataName::Moons {
         return Err(FieldError::new(
             "data",
