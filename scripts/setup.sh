@@ -4,6 +4,9 @@ TORCHVISION_VERSION=0.26.0  # the torchvision built against it (timm needs one)
 TIMM_VERSION=1.0.31         # reference implementation for the StarNet parity fixtures
 ONNXRUNTIME_VERSION=1.31.1  # the ONNX Runtime the `ort` crate 2.0.0-rc.15 pairs with (1.31)
 ONNX_VERSION=1.23.2         # for the bench peer's torch.onnx.export of timm's StarNet
+# The reader the tensorboard crate's tests check its event files with, and the viewer. It needs
+# protobuf >=6.31.1,<8; onnx 1.23.2 needs >=6.31.1: both take the protobuf 7.x pip picks for onnx.
+TENSORBOARD_VERSION=2.21.0
 # MNIST-1D's generator and what it computes with. numpy 2.4.6 is the one torch/timm/onnx already
 # run on in .venv (onnx needs >= 1.23.2, ml_dtypes >= 2.0), so every install pins the same one.
 MNIST1D_VERSION=0.0.2.post1
@@ -76,6 +79,18 @@ setup_timm() {
       "torchvision==$TORCHVISION_VERSION" "timm==$TIMM_VERSION" "safetensors==$SAFETENSORS_VERSION" "numpy==$NUMPY_VERSION" \
     || die "pip could not install timm==$TIMM_VERSION (output above); the StarNet parity tests need it."
   echo "$TIMM_VERSION" > "$VENV/.timm-version"
+}
+
+# TensorBoard: its Python reader (EventAccumulator, the HParams plugin's protobufs) and server
+# check the event files the tensorboard crate writes; `tensorboard --logdir` views them.
+setup_tensorboard() {
+  ensure_venv
+  # A marker, not an import: importing tensorboard takes a second or two.
+  [ "$(cat "$VENV/.tensorboard-version" 2>/dev/null)" = "$TENSORBOARD_VERSION" ] && return 0
+  note "installing tensorboard==$TENSORBOARD_VERSION into $VENV (the event-file tests' reader)"
+  "$VENV/bin/python" "${PIP_INSTALL[@]}" "tensorboard==$TENSORBOARD_VERSION" \
+    || die "pip could not install tensorboard==$TENSORBOARD_VERSION (output above); the tensorboard crate's tests read their files with it."
+  echo "$TENSORBOARD_VERSION" > "$VENV/.tensorboard-version"
 }
 
 # ONNX Runtime: the `ort` crate loads libonnxruntime.so at run time (load-dynamic; nothing is
@@ -163,6 +178,7 @@ setup_all() {
   setup_libtorch
   setup_timm
   setup_onnxruntime
+  setup_tensorboard
   setup_fashion_mnist || die "Fashion-MNIST is needed by the tests (see above)."
   setup_mnist1d || die "MNIST-1D is needed by the tests (see above)."
 }

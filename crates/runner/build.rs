@@ -39,8 +39,16 @@ fn main() {
 }
 
 /// Crates whose code cannot change a number in a record: the runner's own shell (only its
-/// `src/kinds` computes results), drawing, build plumbing, file writes and test-only faults.
-const NOT_RESULTS: &[&str] = &["runner", "plots", "torch-build", "durable", "faults"];
+/// `src/kinds` computes results), drawing, build plumbing, file writes, test-only faults and the
+/// TensorBoard event files (a view of numbers computed elsewhere).
+const NOT_RESULTS: &[&str] = &[
+    "runner",
+    "plots",
+    "torch-build",
+    "durable",
+    "faults",
+    "tensorboard",
+];
 
 /// SHA-256 over every `.rs` file under `src/`, `build.rs` and `Cargo.toml` of the crates that
 /// compute results, the runner's `src/kinds`, and `Cargo.lock` (dependency versions). Comment and
