@@ -105,6 +105,13 @@ impl RunKind for Train {
                 "`name` = \"moons\" gives 2-D points: use kind = \"moons\" for them",
             ));
         }
+        if cfg.data.name == DataName::Mnist1d {
+            return Err(FieldError::new(
+                "data",
+                Some("name"),
+                "`name` = \"mnist1d\" gives 1-D signals, which no model of the train kind reads yet",
+            ));
+        }
         fit(&cfg.model, &DataShape::from_spec(&cfg.data))
     }
 

@@ -4,6 +4,10 @@
 //! `sum` = act(x1) + x2 (the baseline), `star` = act(x1) * x2 (the paper's operation),
 //! `star_both` = act(x1) * act(x2) and `star_after` = act(x1 * x2) (the paper's Table 9 placements).
 //! Shared by DemoNet (image and 2-D) and StarNet.
+//!
+//! [`Act::Square`] and [`Act::Relu2`] are the polynomial-degree control: `sum` with `square` is
+//! x1² + x2, of the same degree 2 as `star` without activation (x1 · x2) but with no product of
+//! two projections; `sum` with `relu2` is Primer's squared ReLU, the non-gated form.
 
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
@@ -47,6 +51,10 @@ pub enum Act {
     Hardswish,
     /// Identity: no activation (the paper's Table 4).
     None,
+    /// `max(x, 0)^2`: Primer's squared ReLU (So et al. 2021).
+    Relu2,
+    /// `x^2`: degree 2 without a product of two branches.
+    Square,
 }
 
 impl Act {
@@ -59,6 +67,8 @@ impl Act {
             Act::LeakyRelu => x.leaky_relu(),
             Act::Hardswish => x.hardswish(),
             Act::None => x.shallow_clone(),
+            Act::Relu2 => x.relu().square(),
+            Act::Square => x.square(),
         }
     }
 
@@ -71,6 +81,8 @@ impl Act {
             Act::LeakyRelu => x.leaky_relu_(),
             Act::Hardswish => x.hardswish_(),
             Act::None => return,
+            Act::Relu2 => x.relu_().square_(),
+            Act::Square => x.square_(),
         };
     }
 }
@@ -182,6 +194,36 @@ mod tests {
             &[-1.0 / 3.0, -0.2083333, 0.0, 2.0 / 3.0, 7.0],
         );
         close(&vals(&Act::None.apply(&x)), &[-2.0, -0.5, 0.0, 1.0, 7.0]);
+        close(&vals(&Act::Relu2.apply(&x)), &[0.0, 0.0, 0.0, 1.0, 49.0]);
+        close(&vals(&Act::Square.apply(&x)), &[4.0, 0.25, 0.0, 1.0, 49.0]);
+    }
+
+    #[test]
+    fn degree_two_activations_have_their_closed_form_gradients() {
+        // d/dx max(x, 0)^2 = 2 max(x, 0) (0 at and below 0); d/dx x^2 = 2x.
+        for (act, want) in [
+            (Act::Relu2, [0.0, 0.0, 0.0, 2.0, 14.0]),
+            (Act::Square, [-4.0, -1.0, 0.0, 2.0, 14.0]),
+        ] {
+            let x = Tensor::from_slice(&[-2.0f64, -0.5, 0.0, 1.0, 7.0]).set_requires_grad(true);
+            act.apply(&x).sum(tch::Kind::Double).backward();
+            close(&vals(&x.grad()), &want);
+        }
+    }
+
+    #[test]
+    fn sum_with_square_is_x1_squared_plus_x2() {
+        let (x1, x2) = input();
+        // x1^2 + x2 = [4 + 3, 0.25 + 2, 0 - 1, 1 + 0.5, 49 + 2]
+        close(
+            &vals(&star(&x1, &x2, Mode::Sum, Act::Square)),
+            &[7.0, 2.25, -1.0, 1.5, 51.0],
+        );
+        // relu(x1)^2 * x2 = [0, 0, 0, 0.5, 98]
+        close(
+            &vals(&star(&x1, &x2, Mode::Star, Act::Relu2)),
+            &[0.0, 0.0, 0.0, 0.5, 98.0],
+        );
     }
 
     #[test]
@@ -224,6 +266,8 @@ mod tests {
             Act::LeakyRelu,
             Act::Hardswish,
             Act::None,
+            Act::Relu2,
+            Act::Square,
         ];
         for mode in modes {
             for act in acts {
@@ -260,6 +304,12 @@ mod tests {
         assert_eq!(m, Mode::StarAfter);
         let a: Act = serde_json::from_str("\"relu6\"").unwrap();
         assert_eq!(a, Act::Relu6);
+        assert_eq!(serde_json::to_string(&Act::Relu2).unwrap(), "\"relu2\"");
+        assert_eq!(serde_json::from_str::<Act>("\"square\"").unwrap(), Act::Square);
+        assert_eq!(
+            (Act::Relu2.to_string(), Act::Square.to_string()),
+            ("relu2".into(), "square".into())
+        );
         assert_eq!(serde_json::from_str::<Mode>("\"mul\"").unwrap(), Mode::Star);
         assert!(serde_json::from_str::<Mode>("\"product\"").is_err());
         assert_eq!(Mode::StarAfter.to_string(), "star_after");

@@ -258,6 +258,11 @@ fn act(g: &mut Graph, a: Act, x: &str, name: &str) -> String {
         }
         Act::LeakyRelu => g.op("LeakyRelu", name, &[x], vec![Attr::Float("alpha", 0.01)]),
         Act::Hardswish => g.op("HardSwish", name, &[x], vec![]),
+        Act::Square => g.op("Mul", name, &[x, x], vec![]),
+        Act::Relu2 => {
+            let r = g.op("Relu", &format!("{name}.relu"), &[x], vec![]);
+            g.op("Mul", name, &[&r, &r], vec![])
+        }
         Act::Gelu => {
             let sqrt2 = g.scalar("const.sqrt2", std::f32::consts::SQRT_2);
             let one = g.scalar("const.1", 1.0);

@@ -154,6 +154,33 @@ fn other_activations_on_ort_match_tch() {
     }
 }
 
+#[test]
+fn squared_relu_on_ort_matches_tch() {
+    check_ablation("act relu2", |c| c.act = Act::Relu2);
+}
+
+/// `square` compounds through the blocks (S050's logits reach ~1e6 on these weights), so ORT and
+/// tch agree to float32 rounding of that scale: 1e-5 of the largest logit (~100 ulps).
+#[test]
+fn square_on_ort_matches_tch_to_float32_rounding_of_its_scale() {
+    let c = case("starnet_s050");
+    let config = Config {
+        act: Act::Square,
+        ..c.config.clone()
+    };
+    let (diff, ours) = ort_vs_tch(&config, &c.weights, &c.input);
+    let scale = ours.abs().max().double_value(&[]);
+    eprintln!("s050 act square: max |ORT - tch| = {diff:.2e}, |logits| up to {scale:.2e}");
+    assert!(
+        diff <= 1e-5 * scale.max(1.0),
+        "s050 act square: ORT logits differ from tch's by {diff:.3e} (|logits| up to {scale:.3e})"
+    );
+    assert!(
+        max_abs_diff(&ours, &c.logits) > 10.0 * TOL,
+        "the ablation did nothing"
+    );
+}
+
 /// f1 and f2 as one conv whose output is split (`merge_f12`), on a variant and two merges.
 #[test]
 fn merged_f12_layout_on_ort_matches_tch() {

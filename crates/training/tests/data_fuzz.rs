@@ -1,14 +1,14 @@
-//! Fuzzing the IDX and CIFAR-10 readers with proptest: arbitrary and mutated bytes (raw and
-//! gzip) must give `Ok` or an error naming the file, never a panic. Runs in `cargo test`; raise
+//! Fuzzing the IDX, CIFAR-10 and MNIST-1D readers with proptest: arbitrary and mutated bytes (raw
+//! and gzip) must give `Ok` or an error naming the file, never a panic. Runs in `cargo test`; raise
 //! `PROPTEST_CASES` for a longer session.
 
 use std::path::Path;
 
 use proptest::prelude::*;
-use training::data::{cifar, idx};
+use training::data::{cifar, idx, mnist1d};
 
 mod common;
-use common::{gzip, idx_bytes};
+use common::{gzip, idx_bytes, mnist1d_file};
 
 const NAME: &str = "fuzz-input";
 
@@ -96,6 +96,21 @@ proptest! {
             // Mutate the compressed stream itself (header, deflate data, CRC, length).
             idx_all_ways(&mutate(gzip(&valid_images()), &m));
         }
+    }
+
+    #[test]
+    fn mnist1d_mutated_valid_file(m in mutation()) {
+        let bytes = mutate(mnist1d_file(|_| {}), &m);
+        check(mnist1d::parse_mnist1d(&bytes, Path::new(NAME)));
+    }
+
+    #[test]
+    fn mnist1d_arbitrary_header(len in any::<u64>(), header in "[ -~]{0,120}", tail in prop::collection::vec(any::<u8>(), 0..64)) {
+        // A header-length word, then JSON-ish text: sizes and offsets the file cannot back.
+        let mut bytes = len.to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&tail);
+        check(mnist1d::parse_mnist1d(&bytes, Path::new(NAME)));
     }
 
     #[test]

@@ -24,7 +24,7 @@ impl DataShape {
         let native = match data.name {
             DataName::FashionMnist | DataName::Mnist => Some((1, 10, 28)),
             DataName::Cifar10 => Some((3, 10, 32)),
-            DataName::Folder | DataName::Moons => None,
+            DataName::Folder | DataName::Moons | DataName::Mnist1d => None,
         };
         DataShape {
             name: data.name,

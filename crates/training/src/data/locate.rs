@@ -2,7 +2,7 @@
 //!
 //! Order: (1) the `path` in the config's `[data]` section; when it is set, it is the only place
 //! tried, so a typo never silently falls back to other data; (2) the data set's environment
-//! variable (`FASHION_MNIST_DIR`, `MNIST_DIR`, `CIFAR10_DIR`); (3) `data/<name>/` in the project,
+//! variable (`FASHION_MNIST_DIR`, `MNIST_DIR`, `CIFAR10_DIR`, `MNIST1D_DIR`); (3) `data/<name>/` in the project,
 //! i.e. under the first folder, from the current directory upwards, whose `Cargo.toml` has a
 //! `[workspace]` table (and the same for the folder this crate was built from, so tests and
 //! benches find it from any directory); (4) system folders, e.g. `/usr/share/datasets/fashion-mnist`
@@ -63,6 +63,19 @@ pub const CIFAR10: Source = Source {
         "download cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html and unpack it \
          into data/cifar-10/ (its cifar-10-batches-bin/ folder is found too), or into a folder named \
          by CIFAR10_DIR or `path` in [data]",
+    ],
+};
+
+pub const MNIST1D: Source = Source {
+    title: "MNIST-1D",
+    dir_name: "mnist1d",
+    env_var: "MNIST1D_DIR",
+    system_dirs: &[],
+    help: &[
+        "`./lab setup`, which installs the pinned mnist1d package into .venv and generates the \
+         published data set into data/mnist1d/ (scripts/make_mnist1d.py), or",
+        "run `python scripts/make_mnist1d.py DIR` where the mnist1d package is installed, and set \
+         MNIST1D_DIR or `path` in [data] to DIR",
     ],
 };
 

@@ -3,7 +3,8 @@
 //! - [`load`] turns a [`DataSpec`] (the config's `[data]` section) into a [`Dataset`]: two
 //!   [`Split`]s on the CPU; move them with [`Split::to_device`].
 //! - Readers: [`idx`] (MNIST, Fashion-MNIST), [`cifar`] (CIFAR-10 binary), [`folder`]
-//!   (ImageNet-style class folders), [`moons`] (generated); [`locate`] finds the files.
+//!   (ImageNet-style class folders), [`mnist1d`] (1-D signals), [`moons`] (generated);
+//!   [`locate`] finds the files.
 //! - [`Split::batches`] cuts one epoch into batches: order shuffled from `(seed, epoch)`,
 //!   augmentation, scaling and normalisation done on whole batches with tensor ops.
 
@@ -14,6 +15,7 @@ pub mod folder;
 pub mod holdout;
 pub mod idx;
 pub mod locate;
+pub mod mnist1d;
 pub mod moons;
 pub mod spec;
 
@@ -24,13 +26,13 @@ use tch::{Kind, Tensor};
 pub use augment::Augment;
 pub use error::{DataError, Result};
 pub use holdout::{DataSeed, ValSize};
-pub use spec::{DataName, DataSpec, Dataset, load};
+pub use spec::{DataName, DataSpec, Dataset, InputShape, load};
 
 /// One split of a data set, held whole on one device.
 ///
 /// `x` is `uint8` `N x C x H x W` for images (scaled and normalised per batch, so the data set
-/// stays small) or `float32` `N x F` for feature data such as two-moons; `y` is `int64` class
-/// indices.
+/// stays small), `float32` `N x C x L` for 1-D signals such as MNIST-1D (normalised per batch), or
+/// `float32` `N x F` for feature data such as two-moons; `y` is `int64` class indices.
 #[derive(Debug)]
 pub struct Split {
     pub x: Tensor,
@@ -41,7 +43,8 @@ pub struct Split {
 /// How an epoch is cut into batches and what is done to each batch.
 ///
 /// For images the steps are, in order: gather the batch, [`Augment`] (on `uint8`), scale to
-/// [0, 1] and normalise, resize, repeat channels. Feature data (`float32` `x`) is only gathered.
+/// [0, 1] and normalise, resize, repeat channels. Float data (`float32` `x`) is gathered and, when
+/// `normalize` is set (1-D signals), normalised per channel (dimension 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoaderConfig {
     pub batch_size: i64,
@@ -50,8 +53,9 @@ pub struct LoaderConfig {
     pub drop_last: bool,
     /// Seeds the epoch order and the augmentation.
     pub seed: u64,
-    /// Per-channel mean and std applied to `uint8` images after scaling to [0, 1]; one value
-    /// per channel of the stored images (before `channels` repeats them).
+    /// Per-channel mean and std applied to `uint8` images after scaling to [0, 1], or to float
+    /// signals as they are; one value per channel of the stored data (before `channels` repeats
+    /// them).
     pub normalize: Option<(Vec<f64>, Vec<f64>)>,
     /// Random crop and flip, drawn from `(seed, epoch, batch index)`.
     pub augment: Augment,
@@ -160,14 +164,14 @@ pub fn epoch_permutation(n: i64, seed: u64, epoch: u64) -> Tensor {
     Tensor::from_slice(&order)
 }
 
-/// What [`Split::batches`] does to each batch of images, with its constants made once per epoch.
+/// What [`Split::batches`] does to each batch, with its constants made once per epoch.
 struct BatchPrep {
     image: bool,
     seed: u64,
     augment: Augment,
-    /// `x * scale + shift` = `(x / 255 - mean) / std`, per channel.
-    scale: Tensor,
-    shift: Tensor,
+    /// `x * scale + shift` = `(x / 255 - mean) / std` for images, `(x - mean) / std` for float
+    /// data, per channel; `None` for float data that is not normalised.
+    affine: Option<(Tensor, Tensor)>,
     resize: Option<i64>,
     channels: Option<i64>,
 }
@@ -175,29 +179,34 @@ struct BatchPrep {
 impl BatchPrep {
     fn new(x: &Tensor, cfg: &LoaderConfig) -> BatchPrep {
         let image = x.kind() == Kind::Uint8;
-        let c = if image && x.dim() == 4 { x.size()[1] } else { 1 };
+        let c = if x.dim() >= 3 { x.size()[1] } else { 1 };
+        // Images are scaled from bytes to [0, 1] first; float data is taken as it is.
+        let unit = if image { 255.0 } else { 1.0 };
         let (scale, shift): (Vec<f32>, Vec<f32>) = match &cfg.normalize {
             Some((mean, std)) => {
                 assert!(
                     mean.len() == c as usize && std.len() == c as usize,
-                    "LoaderConfig.normalize has {} means and {} stds for {c}-channel images",
+                    "LoaderConfig.normalize has {} means and {} stds for {c}-channel data",
                     mean.len(),
                     std.len()
                 );
                 mean.iter()
                     .zip(std)
-                    .map(|(m, s)| ((1.0 / (255.0 * s)) as f32, (-m / s) as f32))
+                    .map(|(m, s)| ((1.0 / (unit * s)) as f32, (-m / s) as f32))
                     .unzip()
             }
-            None => (vec![1.0 / 255.0; c as usize], vec![0.0; c as usize]),
+            None => (vec![1.0 / unit as f32; c as usize], vec![0.0; c as usize]),
         };
-        let per_channel = |v: &[f32]| Tensor::from_slice(v).to_device(x.device()).view([1, c, 1, 1]);
+        // One value per channel, broadcast over the other dimensions (H, W or L).
+        let mut shape = vec![1, c];
+        shape.resize(x.dim().max(2), 1);
+        let per_channel = |v: &[f32]| Tensor::from_slice(v).to_device(x.device()).view(&shape[..]);
+        let affine = (image || cfg.normalize.is_some()).then(|| (per_channel(&scale), per_channel(&shift)));
         BatchPrep {
             image,
             seed: cfg.seed,
             augment: cfg.augment,
-            scale: per_channel(&scale),
-            shift: per_channel(&shift),
+            affine,
             resize: cfg.resize,
             channels: cfg.channels,
         }
@@ -205,7 +214,12 @@ impl BatchPrep {
 
     fn apply(&self, x: &Tensor, epoch: u64, batch: u64) -> Tensor {
         if !self.image {
-            return x.to_kind(Kind::Float);
+            // Not in place: for float data, an unshuffled batch is a view of the split itself.
+            let x = x.to_kind(Kind::Float);
+            return match &self.affine {
+                Some((scale, shift)) => x * scale + shift,
+                None => x,
+            };
         }
         let x = if self.augment.is_off() {
             x.shallow_clone()
@@ -217,8 +231,9 @@ impl BatchPrep {
             )
         };
         let mut x = x.to_kind(Kind::Float);
-        x *= &self.scale;
-        x += &self.shift;
+        let (scale, shift) = self.affine.as_ref().expect("images always scale");
+        x *= scale;
+        x += shift;
         let (h, w) = (x.size()[2], x.size()[3]);
         if let Some(s) = self.resize.filter(|&s| (s, s) != (h, w)) {
             x = if s < h.min(w) {

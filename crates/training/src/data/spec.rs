@@ -8,7 +8,7 @@ use super::error::{DataError, Result};
 pub use super::holdout::stratified_indices;
 use super::holdout::{DataSeed, ValSize, holdout, subset};
 use super::locate::{self, Places, Source};
-use super::{Augment, LoaderConfig, Split, cifar, folder, idx, moons};
+use super::{Augment, LoaderConfig, Split, cifar, folder, idx, mnist1d, moons};
 
 /// Which data set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -25,6 +25,9 @@ pub enum DataName {
     Folder,
     /// Two moons, generated (`make_moons`); 2 features, 2 classes.
     Moons,
+    /// MNIST-1D: 4,000 + 1,000 1-D signals of length 40, 10 classes, generated once by the
+    /// `mnist1d` package (`./lab setup`; see [`mnist1d`]).
+    Mnist1d,
 }
 
 impl DataName {
@@ -35,6 +38,7 @@ impl DataName {
             DataName::Cifar10 => "cifar10",
             DataName::Folder => "folder",
             DataName::Moons => "moons",
+            DataName::Mnist1d => "mnist1d",
         }
     }
 }
@@ -49,7 +53,7 @@ impl std::fmt::Display for DataName {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSpec {
-    /// `fashion_mnist` (default), `mnist`, `cifar10`, `folder` or `moons`.
+    /// `fashion_mnist` (default), `mnist`, `cifar10`, `folder`, `moons` or `mnist1d`.
     pub name: DataName,
     /// Folder holding the files. For file-based sets it overrides the lookup (environment variable,
     /// `data/<name>/`, system folders; see [`locate`]); required for `folder`. Default: none.
@@ -79,9 +83,10 @@ pub struct DataSpec {
     pub seed: DataSeed,
     /// Training-time augmentation (random crop with padding, horizontal flip). Default: off.
     pub augment: Augment,
-    /// Normalise image batches with the data set's standard per-channel mean and std (after
-    /// scaling to [0, 1]); `false` only scales to [0, 1]. Feature data is never normalised.
-    /// Default true.
+    /// Normalise batches with the data set's standard per-channel mean and std: images after
+    /// scaling to [0, 1] (`false` only scales), MNIST-1D's signals as they are (`false` feeds the
+    /// generator's values unchanged, as the published table did). Feature data is never
+    /// normalised. Default true.
     pub normalize: bool,
 }
 
@@ -113,10 +118,11 @@ pub struct Dataset {
     pub val: Option<Split>,
     pub test: Split,
     pub num_classes: i64,
-    /// Channels of the batches the model sees (after any repeat). Feature data: the number of
-    /// features (2 for moons).
+    /// Channels of the batches the model sees (after any repeat); 1 for MNIST-1D. Feature data:
+    /// the number of features (2 for moons).
     pub channels: i64,
-    /// Side of the square batches the model sees (after any resize); 0 for feature data.
+    /// Side of the square batches the model sees (after any resize); 0 for data that are not
+    /// images (1-D signals, feature data: see [`Dataset::shape`]).
     pub image_size: i64,
     /// Class names, by label.
     pub class_names: Vec<String>,
@@ -128,18 +134,57 @@ pub struct Dataset {
     pub augment: Augment,
 }
 
+/// What one input is, as the model sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputShape {
+    /// `channels x size x size` images.
+    Image { channels: i64, size: i64 },
+    /// `channels x length` 1-D signals (MNIST-1D: 1 x 40).
+    Signal { channels: i64, length: i64 },
+    /// `features` numbers (two-moons: 2).
+    Features { features: i64 },
+}
+
+impl InputShape {
+    /// As a tensor shape without the batch dimension: `[C, S, S]`, `[C, L]` or `[F]`.
+    pub fn dims(self) -> Vec<i64> {
+        match self {
+            InputShape::Image { channels, size } => vec![channels, size, size],
+            InputShape::Signal { channels, length } => vec![channels, length],
+            InputShape::Features { features } => vec![features],
+        }
+    }
+}
+
 impl Dataset {
     pub fn is_image(&self) -> bool {
         self.image_size > 0
     }
 
-    /// The shape of one input as the model sees it: `[C, S, S]`, or `[F]` for feature data.
-    pub fn input_shape(&self) -> Vec<i64> {
+    /// What one input is. A signal's length is its stored one: signals are never resized.
+    pub fn shape(&self) -> InputShape {
+        let stored = self.train.x.size();
         if self.is_image() {
-            vec![self.channels, self.image_size, self.image_size]
+            InputShape::Image {
+                channels: self.channels,
+                size: self.image_size,
+            }
+        } else if stored.len() == 3 {
+            InputShape::Signal {
+                channels: self.channels,
+                length: stored[2],
+            }
         } else {
-            vec![self.channels]
+            InputShape::Features {
+                features: self.channels,
+            }
         }
+    }
+
+    /// The shape of one input as the model sees it: `[C, S, S]`, `[C, L]` for 1-D signals, or
+    /// `[F]` for feature data.
+    pub fn input_shape(&self) -> Vec<i64> {
+        self.shape().dims()
     }
 
     /// Batching for the training split (`train = true`: shuffled, augmented) or the test split
@@ -172,6 +217,9 @@ fn standard_stats(name: DataName) -> Option<(Vec<f64>, Vec<f64>)> {
         DataName::Cifar10 => Some((vec![0.4914, 0.4822, 0.4465], vec![0.2470, 0.2435, 0.2616])),
         // Own images: the ImageNet statistics, as torchvision and timm use.
         DataName::Folder => Some((vec![0.485, 0.456, 0.406], vec![0.229, 0.224, 0.225])),
+        // The 4,000 training signals' own (float32, as loaded). The generator already standardised
+        // all 5,000 signals together, so this is close to the identity (x / 0.9977).
+        DataName::Mnist1d => Some((vec![-0.0003], vec![0.9977])),
         DataName::Moons => None,
     }
 }
@@ -254,6 +302,27 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
             ));
         }
     }
+    if spec.name == DataName::Mnist1d {
+        const SIGNALS: &str = "MNIST-1D holds 1-D signals (1 channel, length 40)";
+        if spec.image_size.is_some() {
+            return Err(DataError::spec(
+                "image_size",
+                format!("applies to images; {SIGNALS}, which are never resized"),
+            ));
+        }
+        if let Some(c) = spec.channels.filter(|&c| c != 1) {
+            return Err(DataError::spec(
+                "channels",
+                format!("{SIGNALS}; channels = {c} is not possible (use 1 or leave it out)"),
+            ));
+        }
+        if !spec.augment.is_off() {
+            return Err(DataError::spec(
+                "augment",
+                format!("random crops and flips apply to images; {SIGNALS}: turn augmentation off"),
+            ));
+        }
+    }
     if let Some(s) = spec.image_size
         && !(1..=4096).contains(&s)
     {
@@ -296,6 +365,23 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
             let (train, test, classes) = folder::load_folder(root, size)?;
             (train, test, classes, root.display().to_string())
         }
+        DataName::Mnist1d => {
+            let file = locate::locate(
+                &locate::MNIST1D,
+                &places(&locate::MNIST1D, spec),
+                mnist1d::find_mnist1d_file,
+            )?;
+            let (train, test, made) = mnist1d::load_mnist1d_file(&file)?;
+            let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+            let origin = format!(
+                "{} ({} {}: {})",
+                file.display(),
+                made.generator,
+                made.version,
+                made.call
+            );
+            (train, test, digits, origin)
+        }
         DataName::Moons => {
             let m = moons::make_moons(spec.moons_samples, spec.moons_noise, seed)?;
             let origin = format!(
@@ -326,6 +412,9 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
 
     let num_classes = train.num_classes;
     let (channels, image_size) = if is_moons {
+        (train.x.size()[1], 0)
+    } else if spec.name == DataName::Mnist1d {
+        // `N x 1 x L`: one channel, and no image side.
         (train.x.size()[1], 0)
     } else {
         let size = train.x.size();
