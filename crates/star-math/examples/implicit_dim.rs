@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use star_math::rank::RankMethod;
 use star_math::{ImplicitDimConfig, Record, run};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -75,7 +76,15 @@ fn row(r: &Record) -> String {
         r.samples,
         r.functions,
         r.kept_ratio.map_or("-".into(), |g| format!("{g:.0e}")),
-        r.gap.map_or("-".into(), |g| format!("{g:.0e}")),
+        r.gap.map_or("-".into(), |g| {
+            // The Gram route bounds σ_(r+1) from above: its gap is a lower bound.
+            let at_least = if r.rank_method == Some(RankMethod::Gram) {
+                "≥"
+            } else {
+                ""
+            };
+            format!("{at_least}{g:.0e}")
+        }),
         if r.reliable { "yes" } else { "**no**" },
         note
     )

@@ -1,19 +1,24 @@
-//! faer's side of `bench/svd.sh`: wall and CPU seconds of singular values, one JSON line per run.
+//! starlab's side of `bench/svd.sh`: wall and CPU seconds of a numerical rank, one JSON line per
+//! run.
 //!
 //! ```text
-//! RAYON_NUM_THREADS=2 cargo run --release -p star-math --example svd_timing [runs]
+//! RAYON_NUM_THREADS=2 cargo run --release -p star-math --example svd_timing -- [runs] [--route rank|svd]
 //! RAYON_NUM_THREADS=2 cargo run --release -p star-math --example svd_timing -- \
 //!     --implicit-dim configs/implicit_dim.toml [--npy-dir DIR --npy-top N]
 //! ```
 //!
 //! Default: the rank bench's 4000 x 2145 matrix (`benchmark_matrix`), one untimed run that gives
-//! the rank, then `runs` timed runs (default 1); `bench/peers/svd_numpy.py` prints the same fields.
+//! the rank, then `runs` timed runs (default 1) of `--route`: `rank` (default) is `fast_rank`,
+//! what the experiment calls (the certified Gram route, else the SVD; the JSON names the one
+//! taken); `svd` is faer's singular values alone (the route before issue 23).
+//! `bench/peers/svd_numpy.py` prints the same fields.
 //!
 //! `--implicit-dim`: every probe of that config (the runner's file or a bare `[implicit_dim]`
-//! table) built, equilibrated and ranked as the experiment does, timing the fill and the SVD
-//! apart: how much of the experiment's run time the SVD is. Probe seeds differ from the
-//! experiment's (its per-probe hash is private), which changes values, not sizes. `--npy-dir`
-//! also saves the `--npy-top` largest equilibrated matrices as `.npy` for the numpy peer.
+//! table) built, equilibrated and ranked as the experiment does (`fast_rank`), timing the fill
+//! and the rank apart: how much of the experiment's run time the rank is. Probe seeds differ
+//! from the experiment's (its per-probe hash is private), which changes values, not sizes.
+//! `--npy-dir` also saves the `--npy-top` largest equilibrated matrices as `.npy` for the numpy
+//! peer.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,7 +26,7 @@ use std::time::Instant;
 
 use faer::{MatRef, Par};
 use star_math::implicit_dim::{benchmark_matrix, probe_matrix, probe_side};
-use star_math::rank::{RankRule, equilibrate, numerical_rank, singular_values};
+use star_math::rank::{RankMethod, RankRule, equilibrate, fast_rank, singular_values};
 use star_math::{ImplicitDimConfig, ProbeSet};
 
 type Error = Box<dyn std::error::Error>;
@@ -37,16 +42,34 @@ fn cpu_seconds() -> f64 {
     (field(11) + field(12)) / 100.0
 }
 
-fn bench_matrix(runs: usize) -> Result<(), Error> {
+/// What the bench matrix's timed runs compute.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    /// `fast_rank`: the experiment's rank path.
+    Rank,
+    /// faer's singular values alone.
+    Svd,
+}
+
+fn bench_matrix(runs: usize, route: Route) -> Result<(), Error> {
     let m = benchmark_matrix();
-    let rank = numerical_rank(m.as_ref(), RankRule::default(), Par::rayon(0))?.rank;
+    let report = fast_rank(m.as_ref(), RankRule::default(), Par::rayon(0))?;
+    let (side, method) = match (route, report.method) {
+        (Route::Svd, _) => ("faer_svd", "faer singular values"),
+        (Route::Rank, RankMethod::Gram) => ("starlab", "fast_rank: certified Gram route"),
+        (Route::Rank, RankMethod::Svd) => ("starlab", "fast_rank: SVD (the Gram route declined)"),
+    };
     for _ in 0..runs {
         let (t, c) = (Instant::now(), cpu_seconds());
-        singular_values(m.as_ref(), Par::rayon(0))?;
+        // The result is already known (the untimed run); only the time is of interest.
+        let _ = match route {
+            Route::Rank => fast_rank(m.as_ref(), RankRule::default(), Par::rayon(0))?.rank,
+            Route::Svd => singular_values(m.as_ref(), Par::rayon(0))?.len(),
+        };
         let wall = t.elapsed().as_secs_f64();
         let line = serde_json::json!({
-            "impl": "faer", "shape": [m.nrows(), m.ncols()], "rank": rank,
-            "threads": rayon::current_num_threads(), "kernel": "faer (pure Rust)",
+            "impl": side, "shape": [m.nrows(), m.ncols()], "rank": report.rank,
+            "threads": rayon::current_num_threads(), "kernel": format!("faer (pure Rust), {method}"),
             "wall_s": wall, "cpu_s": cpu_seconds() - c,
         });
         println!("{line}");
@@ -105,7 +128,8 @@ fn implicit_dim(cfg: &ImplicitDimConfig, npy: Option<&Npy>) -> Result<(), Error>
         .and_then(|n| sides.get(n.top.max(1) - 1))
         .copied()
         .unwrap_or(usize::MAX);
-    let (start, mut fill_s, mut equil_s, mut svd_s, mut saved) = (Instant::now(), 0.0, 0.0, 0.0, 0);
+    let (start, mut fill_s, mut equil_s, mut rank_s, mut saved) = (Instant::now(), 0.0, 0.0, 0.0, 0);
+    let mut by_gram = 0;
     for (i, p) in probes.iter().enumerate() {
         let side = probe_side(cfg, p);
         if side > cfg.max_side as f64 {
@@ -117,15 +141,16 @@ fn implicit_dim(cfg: &ImplicitDimConfig, npy: Option<&Npy>) -> Result<(), Error>
         let main = probe_matrix(p, n, n, cfg.seed.wrapping_add(i as u64));
         let sub = main.as_ref().submatrix(0, 0, n_sub, n_sub).to_owned();
         let fill = t.elapsed().as_secs_f64();
-        let (mut equil, mut svd) = (0.0, 0.0);
+        let (mut equil, mut ranking) = (0.0, 0.0);
         for (which, mut m) in [("main", main), ("subset", sub)] {
             let t = Instant::now();
             equilibrate(&mut m);
             equil += t.elapsed().as_secs_f64();
             let (t, c) = (Instant::now(), cpu_seconds());
-            let rank = numerical_rank(m.as_ref(), RankRule::default(), Par::rayon(0)).map(|r| r.rank);
+            let report = fast_rank(m.as_ref(), cfg.rule(), Par::rayon(0)).ok();
             let (s, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
-            svd += s;
+            ranking += s;
+            by_gram += usize::from(report.as_ref().is_some_and(|r| r.method == RankMethod::Gram));
             let mut file = None;
             if let Some(npy) = npy.filter(|x| which == "main" && n >= npy_min_side && saved < x.top) {
                 let path = npy
@@ -137,20 +162,20 @@ fn implicit_dim(cfg: &ImplicitDimConfig, npy: Option<&Npy>) -> Result<(), Error>
             }
             if n >= 1000 || file.is_some() {
                 let line = serde_json::json!({
-                    "impl": "faer", "probe": format!("{} d={} l={} bias={}", p.family.name(), p.d, p.layers, p.bias),
-                    "matrix": which, "shape": [m.nrows(), m.ncols()], "rank": rank.ok(),
-                    "svd_s": s, "cpu_s": cpu, "npy": file,
+                    "impl": "starlab", "probe": format!("{} d={} l={} bias={}", p.family.name(), p.d, p.layers, p.bias),
+                    "matrix": which, "shape": [m.nrows(), m.ncols()], "rank": report.as_ref().map(|r| r.rank),
+                    "method": report.as_ref().map(|r| r.method), "rank_s": s, "cpu_s": cpu, "npy": file,
                 });
                 println!("{line}");
             }
         }
-        (fill_s, equil_s, svd_s) = (fill_s + fill, equil_s + equil, svd_s + svd);
+        (fill_s, equil_s, rank_s) = (fill_s + fill, equil_s + equil, rank_s + ranking);
     }
     let wall = start.elapsed().as_secs_f64();
     let line = serde_json::json!({
-        "impl": "faer", "summary": "implicit_dim", "threads": rayon::current_num_threads(),
-        "probes_measured": sides.len(), "wall_s": wall, "fill_s": fill_s,
-        "equilibrate_s": equil_s, "svd_s": svd_s, "svd_share": svd_s / wall,
+        "impl": "starlab", "summary": "implicit_dim", "threads": rayon::current_num_threads(),
+        "probes_measured": sides.len(), "matrices_by_gram": by_gram, "wall_s": wall, "fill_s": fill_s,
+        "equilibrate_s": equil_s, "rank_s": rank_s, "rank_share": rank_s / wall,
     });
     println!("{line}");
     Ok(())
@@ -183,7 +208,12 @@ fn run() -> Result<(), Error> {
         };
         return implicit_dim(&cfg, npy.as_ref());
     }
-    let runs: usize = match args.first() {
+    let route = match value("--route").map(String::as_str) {
+        None | Some("rank") => Route::Rank,
+        Some("svd") => Route::Svd,
+        Some(other) => return Err(format!("--route wants rank or svd, got {other:?}").into()),
+    };
+    let runs: usize = match args.first().filter(|a| !a.starts_with("--")) {
         Some(r) => r
             .parse()
             .ok()
@@ -191,5 +221,5 @@ fn run() -> Result<(), Error> {
             .ok_or(format!("runs must be a positive number, got {r:?}"))?,
         None => 1,
     };
-    bench_matrix(runs)
+    bench_matrix(runs, route)
 }

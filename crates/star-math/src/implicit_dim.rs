@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::families::{Activation, Family, Probe, Scope};
-use crate::rank::{RankReport, equilibrate, numerical_rank};
+use crate::rank::{RankMethod, RankReport, equilibrate, fast_rank};
 
 mod config;
 pub use config::{ConfigError, ImplicitDimConfig, ProbeSet, RunError};
@@ -61,8 +61,13 @@ pub struct Record {
     pub subset_functions: usize,
     /// σ_r / σ_1 of the (equilibrated) probe matrix.
     pub kept_ratio: Option<f64>,
-    /// σ_r / σ_{r+1}; `null` when the rank is the full matrix size.
+    /// σ_r / σ_{r+1}; `null` when the rank is the full matrix size. A lower bound where
+    /// `rank_method` is `"gram"`.
     pub gap: Option<f64>,
+    /// How the probe matrix's rank was computed: `"svd"` (singular values) or `"gram"` (the
+    /// certified Gram route, same count); `null` when nothing was measured.
+    #[serde(default)]
+    pub rank_method: Option<RankMethod>,
     /// Real parameters of one member's network (the family's own dimension is at most this; its
     /// span is not bounded by it).
     pub params: usize,
@@ -164,7 +169,7 @@ pub fn probe_matrix(p: &Probe, n: usize, k: usize, seed: u64) -> Mat<f64> {
 
 fn rank_of(mut m: Mat<f64>, cfg: &ImplicitDimConfig) -> Option<RankReport> {
     equilibrate(&mut m);
-    numerical_rank(m.as_ref(), cfg.rule(), Par::rayon(0)).ok()
+    fast_rank(m.as_ref(), cfg.rule(), Par::rayon(0)).ok()
 }
 
 fn measure(cfg: &ImplicitDimConfig, p: &Probe) -> Record {
@@ -212,6 +217,7 @@ fn measure(cfg: &ImplicitDimConfig, p: &Probe) -> Record {
         subset_functions: n_sub,
         kept_ratio: main.as_ref().map(|m| m.kept_ratio),
         gap: main.as_ref().and_then(|m| m.gap),
+        rank_method: main.as_ref().map(|m| m.method),
         params: p.params(),
         reliable: verdict.reliable,
         note,

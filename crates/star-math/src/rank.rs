@@ -1,5 +1,10 @@
 //! Numerical rank from singular values (faer), with a documented tolerance rule.
 //!
+//! Two routes give the rule's count: [`numerical_rank`] from the SVD (the reference), and
+//! [`fast_rank`], which takes the certified Gram route ([`certified_gram_rank`], several times
+//! faster on large matrices) wherever its error bounds prove the same count, and the SVD
+//! elsewhere.
+//!
 //! **Tolerance rule.** Singular values σ_1 >= σ_2 >= ... of an m x n matrix; σ_i counts when
 //! `σ_i > tol`, `tol = rel_tol * σ_1` with `rel_tol = max(m, n) * f64::EPSILON` unless set (the
 //! rule of LAPACK-based `numpy.linalg.matrix_rank`). A rank is only *trusted* when the kept and
@@ -9,6 +14,14 @@
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::svd::{self, ComputeSvdVectors};
 use faer::{Mat, MatRef, Par};
+use serde::{Deserialize, Serialize};
+
+mod gram;
+pub use gram::{MARGIN, certified_gram_rank};
+
+/// Below this smaller side [`fast_rank`] computes the SVD: it takes milliseconds there, and
+/// small matrices keep their exact `σ_r / σ_(r+1)`.
+pub const GRAM_MIN_SIDE: usize = 256;
 
 /// How singular values are turned into a rank, and when that rank is trusted.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,8 +51,21 @@ pub struct RankReport {
     pub tol: f64,
     /// σ_r / σ_1: how small the smallest kept direction is (1 / condition number of the span).
     pub kept_ratio: f64,
-    /// σ_r / σ_{r+1}; `None` when nothing was dropped (r = min(m, n)) or the rank is 0.
+    /// σ_r / σ_{r+1}; `None` when nothing was dropped (r = min(m, n)) or the rank is 0. From
+    /// the Gram route a certified lower bound (σ_{r+1} is bounded from above, not computed).
     pub gap: Option<f64>,
+    /// Which route computed it.
+    pub method: RankMethod,
+}
+
+/// How a [`RankReport`] was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RankMethod {
+    /// faer's singular values ([`numerical_rank`]).
+    Svd,
+    /// The certified Gram route ([`certified_gram_rank`]).
+    Gram,
 }
 
 impl RankReport {
@@ -118,13 +144,26 @@ pub fn rank_from_singular_values(sv: &[f64], nrows: usize, ncols: usize, rule: R
         tol,
         kept_ratio,
         gap,
+        method: RankMethod::Svd,
     }
 }
 
-/// The numerical rank of `a` under `rule`.
+/// The numerical rank of `a` under `rule`, from its singular values (the reference route).
 pub fn numerical_rank(a: MatRef<'_, f64>, rule: RankRule, par: Par) -> Result<RankReport, SvdFailed> {
     let sv = singular_values(a, par)?;
     Ok(rank_from_singular_values(&sv, a.nrows(), a.ncols(), rule))
+}
+
+/// The numerical rank of `a` under `rule`, by the fastest route that gives the rule's count:
+/// the certified Gram route when the smaller side is at least [`GRAM_MIN_SIDE`] and its bounds
+/// hold, else the SVD ([`numerical_rank`]; also for non-finite input, which is its error).
+pub fn fast_rank(a: MatRef<'_, f64>, rule: RankRule, par: Par) -> Result<RankReport, SvdFailed> {
+    if a.nrows().min(a.ncols()) >= GRAM_MIN_SIDE
+        && let Some(report) = certified_gram_rank(a, rule, par)
+    {
+        return Ok(report);
+    }
+    numerical_rank(a, rule, par)
 }
 
 /// Scale every column, then every row, to unit Euclidean norm (zero lines stay zero).

@@ -1,6 +1,7 @@
 //! Measured ranks of small families against counts derived by hand, and the config contract.
 
 use star_math::families::{Activation, Family, Probe, Scope};
+use star_math::rank::RankMethod;
 use star_math::{ImplicitDimConfig, ProbeSet, Record, run};
 
 fn set(family: Family, d: &[usize], layers: &[usize], bias: &[bool]) -> ProbeSet {
@@ -310,4 +311,24 @@ fn records_serialise_with_the_issue_field_names() {
     }
     assert_eq!(r["family"], "star");
     assert_eq!(r["measured_rank"], 6);
+    assert_eq!(r["rank_method"], "svd");
+    // Records written before `rank_method` existed still read back.
+    let mut old = r.clone();
+    old.as_object_mut().unwrap().remove("rank_method");
+    let back: Record = serde_json::from_value(old).unwrap();
+    assert_eq!(back.rank_method, None);
+}
+
+#[test]
+fn large_probes_take_the_certified_gram_route_with_the_same_verdict() {
+    // Star d = 24 with bias: 504 points and members (subset 378), span C(26, 2) = 325.
+    let rs = measure(vec![set(Family::Star, &[2, 24], &[1], &[true])]);
+    let (small, large) = (&rs[0], &rs[1]);
+    assert_eq!(small.rank_method, Some(RankMethod::Svd), "{}", small.note);
+    assert_eq!(large.rank_method, Some(RankMethod::Gram), "{}", large.note);
+    assert_eq!((large.samples, large.subset_samples), (504, 378));
+    assert_eq!(large.measured_rank, Some(325), "{}", large.note);
+    assert_eq!(large.subset_rank, Some(325), "{}", large.note);
+    assert!(large.reliable, "{}", large.note);
+    assert!(large.gap.unwrap() >= 1e3, "a certified gap bound clears min_gap");
 }

@@ -235,7 +235,8 @@ impl ImplicitDimConfig {
         Ok(())
     }
 
-    pub(super) fn rule(&self) -> RankRule {
+    /// The rank rule every probe is measured with (`rel_tol`, `min_gap`).
+    pub fn rule(&self) -> RankRule {
         RankRule {
             rel_tol: self.rel_tol,
             min_gap: self.min_gap,
