@@ -75,10 +75,12 @@ Examples:
   runner check results/ci_regression --config configs/ci_regression.toml --keep /tmp/ci_fresh
   runner check results/ci_regression --fresh /tmp/ci_fresh      (runs made elsewhere, e.g. Slurm)
 
-Reruns configs/<name>.toml on the CPU and compares every metric of every run with the committed
-records: equal where the committed run's CPU ISA (avx512, avx2) is this one's (reruns are
-bit-identical), within [output] check = { metric = tolerance } across ISAs; parameter counts and
-the number of runs per point always equal. Timings are not compared. Exits 1 on any difference.")]
+Reruns configs/<name>.toml on the CPU, in the kernel mode the committed records were made in
+(cpu.kernels), and compares every metric of every run with them: equal where the runs were
+bit-identical by construction (reproducible kernels, on any CPU; native kernels on the same CPU
+vendor, family and ISA level), on the same thread count; within [output] check = { metric =
+tolerance } otherwise. It prints which comparison it made for each run. Parameter counts and the
+number of runs per point are always equal. Timings are not compared. Exits 1 on any difference.")]
     Check(CheckArgs),
     /// Upgrade a results folder written by an older runner (run records of an older schema).
     #[command(after_help = "\

@@ -252,10 +252,12 @@ check = { eval_loss = 1e-4 }
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "sabotaged check must fail:\n{out}");
     assert!(out.contains("check FAILED") && out.contains("mode=star"), "{out}");
-    assert!(
-        !out.contains("run 0 (mode=sum"),
-        "the sum runs are unchanged:\n{out}"
-    );
+    // Difference rows name their run; the per-run "how compared" lines end the label with "): ".
+    let sum_rows = out
+        .lines()
+        .filter(|l| l.contains("(mode=sum") && !l.contains("): "))
+        .count();
+    assert_eq!(sum_rows, 0, "the sum runs are unchanged:\n{out}");
 
     // --fresh compares with runs made elsewhere: a copy with one value changed fails.
     let fresh = dir.path().join("fresh");
