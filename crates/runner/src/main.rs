@@ -15,8 +15,8 @@ use runner::commands::plan::plan_table;
 use runner::commands::{check, defaults, describe, export, fault_hooks, migrate, predict, slurm};
 use runner::report;
 use runner::results::{SCHEMA, ensure_schema, load_saved};
-use training::kernels::KernelMode;
 use training::device::DeviceChoice;
+use training::kernels::KernelMode;
 
 mod cli;
 use cli::{Cli, Command, ExecArgs};

@@ -8,9 +8,8 @@
 //!   guide, "Getting Started with Conditional Numerical Reproducibility"; `MKL_VERBOSE=1` shows
 //!   `CNR:AUTO` for `MKL_CBWR=AVX2` on an AMD EPYC and `CNR:COMPATIBLE` for `COMPATIBLE`).
 //! - **oneDNN** (convolutions): `ONEDNN_MAX_CPU_ISA` caps its JIT kernels (`AVX2`). Its blocking
-//!   also reads the CPU's cache sizes, which differ between vendors, so the reproducible mode
-//!   also turns oneDNN off (`at::Context::setUserEnabledMkldnn(false)`): convolutions then run
-//!   ATen's own kernels (im2col + MKL), whose order of operations depends on nothing but the ISA.
+//!   reads the CPU's cache sizes; emulated Intel and AMD CPUs with other cache sizes and vendor
+//!   strings gave the same bits as the hardware at this cap (README, "Reliability").
 //! - **ATen** (element-wise ops, norms, reductions): `ATEN_CPU_CAPABILITY` caps its vectorised
 //!   kernels (`avx2`, which every machine of ours has).
 //!
@@ -29,7 +28,7 @@ pub enum KernelMode {
     /// CPU (vendor, family, model, ISA level), not across kinds.
     #[default]
     Native,
-    /// MKL's `COMPATIBLE` branch, oneDNN off, ATen's AVX2 kernels: the same bits on every
+    /// MKL's `COMPATIBLE` branch, oneDNN and ATen capped at AVX2: the same bits on every
     /// x86-64 CPU with AVX2, whatever its vendor (slower; for regression checks).
     Reproducible,
 }
@@ -66,14 +65,11 @@ pub fn current() -> KernelMode {
 
 /// Makes this process run in `mode`. For the reproducible mode, a process started without its
 /// environment re-executes itself with it (same arguments, stdio and pid), so that libtorch
-/// reads it from the start; then oneDNN is switched off. Call before anything uses libtorch.
-/// A native request in a reproducible environment stays reproducible: the record says so.
+/// reads it from the start. Call before anything uses libtorch. A native request in a
+/// reproducible environment stays reproducible: the record says so.
 pub fn ensure(mode: KernelMode) -> anyhow::Result<()> {
     if mode == KernelMode::Reproducible && current() != KernelMode::Reproducible {
         reexec_with(REPRODUCIBLE_ENV)?;
-    }
-    if current() == KernelMode::Reproducible {
-        disable_onednn();
     }
     Ok(())
 }
@@ -89,20 +85,4 @@ fn reexec_with(env: &[(&str, &str)]) -> anyhow::Result<()> {
         "could not re-execute {} with the reproducible kernel environment: {err}",
         exe.display()
     ))
-}
-
-/// `at::globalContext().setUserEnabledMkldnn(false)`: tch has no binding for it, so it is
-/// called through libtorch's exported C++ symbols (Itanium ABI: a member function takes `this`
-/// first). Both symbols are part of libtorch's public `ATen/Context.h`.
-fn disable_onednn() {
-    #[allow(improper_ctypes)]
-    unsafe extern "C" {
-        #[link_name = "_ZN2at13globalContextEv"]
-        fn at_global_context() -> *mut std::ffi::c_void;
-        #[link_name = "_ZN2at7Context20setUserEnabledMkldnnEb"]
-        fn at_context_set_user_enabled_mkldnn(ctx: *mut std::ffi::c_void, enabled: bool);
-    }
-    // SAFETY: `globalContext()` returns a reference to libtorch's process-wide context, alive
-    // for the whole process; the setter only stores a flag.
-    unsafe { at_context_set_user_enabled_mkldnn(at_global_context(), false) };
 }
