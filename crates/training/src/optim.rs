@@ -286,9 +286,12 @@ mod tests {
     /// tensor path) follow the same trajectory over many steps, decay on and off.
     #[test]
     fn cpu_fp32_step_matches_the_tensor_step() {
-        tch::manual_seed(7);
         let n = 1000;
-        let init = Tensor::randn([n], tch::kind::FLOAT_CPU);
+        // Drawn under the seed lock: other tests in this process reseed the shared generator.
+        let (init, grads) = crate::seed::seeded(7, || {
+            let draw = || Tensor::randn([n], tch::kind::FLOAT_CPU);
+            (draw(), (0..200).map(|_| draw()).collect::<Vec<_>>())
+        });
         let settings = OptimSettings {
             kind: OptimizerKind::Adamw,
             weight_decay: 0.05,
@@ -321,8 +324,8 @@ mod tests {
                 Optimizer::new(&f32_params, settings),
                 Optimizer::new(&f64_params, settings),
             );
-            for step in 0..200 {
-                let g = Tensor::randn([n], tch::kind::FLOAT_CPU) * (1.0 + step as f64 / 50.0);
+            for (step, g) in grads.iter().enumerate() {
+                let g = g * (1.0 + step as f64 / 50.0);
                 a.step(&f32_params, &mut [g.shallow_clone()], 4e-3);
                 b.step(&f64_params, &mut [g.to_kind(Kind::Double)], 4e-3);
             }
