@@ -53,19 +53,37 @@ impl Stepper {
     /// (`x` already on the device and in [`Stepper::input`]'s kind). Returns the loss and the fp32
     /// logits, without syncing with the device.
     pub fn step(&mut self, model: &dyn nn::ModuleT, x: &Tensor, y: &Tensor, lr: f64) -> (Tensor, Tensor) {
+        let (loss, logits) = self.forward(model, x, y);
+        let grads = self.backward(&loss);
+        self.update(grads, lr);
+        (loss, logits)
+    }
+
+    /// The first part of [`Stepper::step`] (apart so a profile can time each part): forward in
+    /// train mode and the label-smoothed loss.
+    pub fn forward(&self, model: &dyn nn::ModuleT, x: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
         let logits = model.forward_t(x, true).to_kind(Kind::Float);
         let loss = logits.cross_entropy_loss::<Tensor>(y, None, Reduction::Mean, -100, self.label_smoothing);
+        (loss, logits)
+    }
+
+    /// The second part of [`Stepper::step`]: the gradients of `loss`, clipped if configured.
+    pub fn backward(&mut self, loss: &Tensor) -> Vec<Tensor> {
         self.flat.zero_grads();
         loss.backward();
         let mut grads = self.flat.grads();
         if let Some(max) = self.grad_clip {
             let _ = clip_grad_norm(&mut grads, max);
         }
+        grads
+    }
+
+    /// The last part of [`Stepper::step`]: the optimizer step and the EMA update.
+    pub fn update(&mut self, mut grads: Vec<Tensor>, lr: f64) {
         self.opt.step(&self.flat, &mut grads, lr);
         if let Some(ema) = &mut self.ema {
             ema.update(&self.flat);
         }
-        (loss, logits)
     }
 
     /// Runs `f` with the weights that evaluation uses: the EMA's when there is one, else the
