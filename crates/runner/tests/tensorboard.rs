@@ -227,6 +227,20 @@ fn the_switches_turn_event_files_off_or_put_them_elsewhere() {
         out.contains("no tb/ folder") && out.contains("tensorboard = false"),
         "{out}"
     );
+    // ... and on a folder of runs' event files (a --tensorboard DIR) without a Python that has
+    // tensorboard, how to install it.
+    let o = runner()
+        .args(["tensorboard", "elsewhere", "--port", "1"])
+        .env("STARLAB_PYTHON", dir.path().join("no-such-python"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(
+        out.contains("no-such-python") && out.contains("./lab setup"),
+        "{out}"
+    );
 }
 
 #[test]
