@@ -31,7 +31,13 @@ fn tensorboard_reads(dir: &Path) -> Value {
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("the reader prints JSON")
+    // Python's json writes non-finite floats (a diverged run's losses) as bare NaN / Infinity.
+    let text = String::from_utf8(out.stdout).unwrap();
+    let text = text
+        .replace("-Infinity", "null")
+        .replace("Infinity", "null")
+        .replace("NaN", "null");
+    serde_json::from_str(&text).expect("the reader prints JSON")
 }
 
 /// `[(step, value)]` of one scalar tag as the reader loaded it.
@@ -325,4 +331,39 @@ fn a_run_resumed_from_its_checkpoint_starts_a_new_session_and_reads_without_repe
     }
     let end = &resumed["hparams"]["_hparams_/session_end_info"]["session_end_info"];
     assert_eq!(end["status"], "STATUS_SUCCESS", "{end}");
+}
+
+#[test]
+fn a_run_that_diverges_or_panics_ends_its_session_as_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    // Run 1 diverges at once (lr 1e30: the run stops, recorded); run 2 panics (injected).
+    let body = moons_config("f", 2, &[0], &["star"], "eval_loss = 0")
+        .replace("threads = 1", "threads = 1\ngrad_clip = 1e30")
+        .replace("[sweep]\n", "[sweep]\n\"train.lr\" = [0.1, 1e30, 0.05]\n");
+    let cfg = write(dir.path(), "f.toml", &body);
+    let o = runner()
+        .args(["run", cfg.to_str().unwrap(), "--no-plots"])
+        .env("STARLAB_FAULTS", "panic_index=2")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "one failed run:\n{}", text(&o));
+    let results = dir.path().join("results/f");
+    let mut status = std::collections::BTreeMap::new();
+    for path in run_files(&results) {
+        let record = json(&path);
+        let read = tensorboard_reads(&results.join("tb").join(record["id"].as_str().unwrap()));
+        let start = &read["hparams"]["_hparams_/session_start_info"]["session_start_info"];
+        let end = &read["hparams"]["_hparams_/session_end_info"]["session_end_info"];
+        let lr = start["hparams"]["train.lr"].as_f64().unwrap();
+        assert_eq!(Some(lr), record["point"]["train.lr"].as_f64());
+        status.insert(
+            record["index"].as_u64().unwrap(),
+            (record["status"].clone(), end["status"].clone()),
+        );
+    }
+    let want = |run: &str, session: &str| (Value::from(run), Value::from(session));
+    assert_eq!(status[&0], want("complete", "STATUS_SUCCESS"));
+    assert_eq!(status[&1], want("stopped", "STATUS_FAILURE"));
+    assert_eq!(status[&2], want("failed", "STATUS_FAILURE"));
 }

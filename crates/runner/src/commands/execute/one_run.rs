@@ -99,7 +99,6 @@ fn new_record(
 pub fn run_one(job: &Job<'_>, spec: &RunSpec, progress: &RunProgress) -> Result<RunRecord> {
     let started_at = now_rfc3339();
     let start = Instant::now();
-    fault_hooks::before_run(spec.index);
     let checkpoints = results::checkpoint_dir(job.results, &spec.id);
     let resuming = checkpoints.exists();
     let logged = Logged {
@@ -119,8 +118,11 @@ pub fn run_one(job: &Job<'_>, spec: &RunSpec, progress: &RunProgress) -> Result<
         tamper: fault_hooks::tamper(),
     };
     // Panics are caught here too, so that the event log can say the run failed.
-    let outcome = catch_unwind(AssertUnwindSafe(|| spec.config.clone().execute(&ctx)))
-        .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        fault_hooks::before_run(spec.index);
+        spec.config.clone().execute(&ctx)
+    }))
+    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
     drop(ctx);
     if let Some(events) = logged.into_events() {
         let (summary, status) = match &outcome {
