@@ -116,10 +116,12 @@ Example:
 Examples:
   runner tensorboard results/demonet_width
   runner tensorboard results/demonet_width --port 6007 --host 0.0.0.0
+  runner tensorboard results/moons_2d --from-records    (a committed folder: tb/ is not in git)
 
 Runs `tensorboard --logdir <results>/tb` with the tensorboard of the repository's .venv (or
 $STARLAB_TENSORBOARD), until Ctrl-C. `runner run` writes tb/ while a sweep trains (one folder
-per run: per-step train/loss and train/lr, per-epoch val/top1 etc., the HParams table).")]
+per run: per-step train/loss and train/lr, per-epoch val/top1 etc., the HParams table);
+--from-records writes it from the run records (per-epoch values only).")]
     Tensorboard(tensorboard::TensorboardArgs),
     /// Parameters and MACs of a model: `demonet` with its knobs, or a StarNet variant.
     #[command(after_help = "\

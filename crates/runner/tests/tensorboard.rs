@@ -367,3 +367,44 @@ fn a_run_that_diverges_or_panics_ends_its_session_as_a_failure() {
     assert_eq!(status[&1], want("stopped", "STATUS_FAILURE"));
     assert_eq!(status[&2], want("failed", "STATUS_FAILURE"));
 }
+
+#[test]
+fn a_folder_without_event_files_gets_them_from_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "rec.toml",
+        &moons_config("rec", 2, &[0], &["sum", "star"], "eval_loss = 0"),
+    );
+    // As a committed folder is: records, no tb/.
+    ok(
+        &["run", cfg.to_str().unwrap(), "--no-plots", "--no-tensorboard"],
+        dir.path(),
+    );
+    let results = dir.path().join("results/rec");
+    assert!(!results.join("tb").exists());
+    let out = ok(
+        &["tensorboard", "results/rec", "--from-records", "--no-serve"],
+        dir.path(),
+    );
+    assert!(out.contains("wrote the events of 2 recorded run(s)"), "{out}");
+
+    for path in run_files(&results) {
+        let record = json(&path);
+        let read = tensorboard_reads(&results.join("tb").join(record["id"].as_str().unwrap()));
+        for (tag, metric) in [("eval/top1", "eval_top1"), ("train/epoch_loss", "train_loss")] {
+            assert_eq!(series(&read, tag), record_epochs(&record, metric), "{tag}");
+        }
+        assert!(
+            read["scalars"].get("train/loss").is_none(),
+            "records hold no per-step values"
+        );
+        let start = &read["hparams"]["_hparams_/session_start_info"]["session_start_info"];
+        assert_eq!(start["hparams"]["mode"], record["point"]["mode"]);
+        let end = &read["hparams"]["_hparams_/session_end_info"]["session_end_info"];
+        assert_eq!(end["status"], "STATUS_SUCCESS");
+    }
+    let root = tensorboard_reads(&results.join("tb"));
+    let infos = &root["hparams"]["_hparams_/experiment"]["experiment"]["hparam_infos"];
+    assert_eq!(infos[0]["name"], "mode", "{root}");
+}

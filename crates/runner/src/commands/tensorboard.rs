@@ -1,12 +1,15 @@
 //! `runner tensorboard results/<name>`: TensorBoard on a results folder's event files (`tb/`),
-//! with the Python of the project's `.venv`, until it exits (Ctrl-C).
+//! with the Python of the project's `.venv`, until it exits (Ctrl-C). `--from-records` first
+//! writes `tb/` from the run records, so a committed folder (whose `tb/` is not in git) opens too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Result, bail};
+use tensorboard::SessionStatus;
 
-use super::execute::events::default_root;
+use super::execute::events::{SweepEvents, default_root};
+use crate::results::{self, RunStatus, ensure_schema, load_saved};
 
 #[derive(clap::Args, Debug)]
 pub struct TensorboardArgs {
@@ -18,6 +21,49 @@ pub struct TensorboardArgs {
     /// Address to listen on (default: this machine only).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// First (re)write <results>/tb from the run records: per-epoch metrics, summary metrics and
+    /// the HParams table (records hold no per-step values).
+    #[arg(long)]
+    pub from_records: bool,
+    /// Do not start TensorBoard (with --from-records: only write tb/).
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// Writes `<results>/tb` from the records of `results` (replacing what its runs had there):
+/// the sweep's experiment and, per recorded run, its session, epochs, summary and end. Returns
+/// the folder and the number of runs written.
+pub fn write_from_records(results: &Path) -> Result<(PathBuf, usize)> {
+    ensure_schema(results)?;
+    let exp = load_saved(results)?;
+    let plan = sweep::plan(&exp)?;
+    let root = default_root(results);
+    let events = SweepEvents::start(root.clone(), &exp, &plan)?;
+    let mut written = 0;
+    for spec in &plan {
+        let found = results::find(results, spec);
+        let Some(record) = found.result() else {
+            continue;
+        };
+        let Some(mut run) = events.open_run(&exp, spec, false) else {
+            bail!(
+                "cannot write the events of run {} under {}",
+                spec.index,
+                root.display()
+            );
+        };
+        for (epoch, metrics) in record.outcome.epochs.iter().enumerate() {
+            let epoch = metrics.get("epoch").map_or(epoch, |&e| e as usize);
+            run.epoch(epoch, metrics);
+        }
+        let status = match record.status {
+            RunStatus::Complete => SessionStatus::Success,
+            RunStatus::Stopped | RunStatus::Failed => SessionStatus::Failure,
+        };
+        run.finish(&record.outcome.summary_metrics(), Some(status));
+        written += 1;
+    }
+    Ok((root, written))
 }
 
 /// The logdir for `results`: its `tb/`, or `results` itself when it holds runs' event folders.
@@ -37,7 +83,9 @@ pub fn logdir(results: &Path) -> Result<PathBuf> {
     }
     bail!(
         "{} has no tb/ folder of event files: `runner run` writes it while runs train \
-         (unless [output] tensorboard = false or --no-tensorboard; --tensorboard DIR puts it elsewhere)",
+         (unless [output] tensorboard = false or --no-tensorboard; --tensorboard DIR puts it elsewhere); \
+         `runner tensorboard {} --from-records` writes it from the run records",
+        results.display(),
         results.display()
     )
 }
@@ -87,8 +135,15 @@ fn ensure_tensorboard(python: &Path) -> Result<()> {
 }
 
 /// Runs TensorBoard on `args.results` until it exits; its exit status.
-pub fn run(args: &TensorboardArgs) -> Result<std::process::ExitStatus> {
+pub fn run(args: &TensorboardArgs) -> Result<Option<std::process::ExitStatus>> {
+    if args.from_records {
+        let (root, n) = write_from_records(&args.results)?;
+        eprintln!("wrote the events of {n} recorded run(s) into {}", root.display());
+    }
     let logdir = logdir(&args.results)?;
+    if args.no_serve {
+        return Ok(None);
+    }
     let python = python();
     ensure_tensorboard(&python)?;
     eprintln!(
@@ -102,7 +157,7 @@ pub fn run(args: &TensorboardArgs) -> Result<std::process::ExitStatus> {
         .arg(&logdir)
         .args(["--host", &args.host, "--port", &args.port.to_string()])
         .status()?;
-    Ok(status)
+    Ok(Some(status))
 }
 
 #[cfg(test)]

@@ -235,7 +235,8 @@ impl RunEvents {
         });
     }
 
-    fn epoch(&mut self, epoch: usize, metrics: &BTreeMap<String, f64>) {
+    /// One epoch's metrics (as a record holds them), at the epoch as the step; flushed.
+    pub fn epoch(&mut self, epoch: usize, metrics: &BTreeMap<String, f64>) {
         let tagged: Vec<(String, f64)> = metrics
             .iter()
             .filter_map(|(k, v)| Some((epoch_tag(k)?, *v)))
