@@ -317,11 +317,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             export::run(&a)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tensorboard(a) => Ok(match tensorboard::run(&a)? {
-            Some(status) if !status.success() => {
-                ExitCode::from(status.code().map_or(EXIT_ERROR, |c| c.clamp(1, 255) as u8))
-            }
-            _ => ExitCode::SUCCESS,
-        }),
+        Command::Tensorboard(a) => {
+            tensorboard::run(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -5,8 +5,10 @@
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -407,4 +409,147 @@ fn a_folder_without_event_files_gets_them_from_its_records() {
     let root = tensorboard_reads(&results.join("tb"));
     let infos = &root["hparams"]["_hparams_/experiment"]["experiment"]["hparam_infos"];
     assert_eq!(infos[0]["name"], "mode", "{root}");
+}
+
+/// `runner tensorboard`'s server (TensorBoard itself: the runner execs it), killed when dropped.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP/1.0 request: status and body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((code, body.to_string()))
+}
+
+#[test]
+fn runner_tensorboard_serves_the_sweeps_runs_curves_and_hparams_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "web.toml",
+        &moons_config("web", 2, &[0, 1], &["sum", "star"], "eval_loss = 0"),
+    );
+    ok(&["run", cfg.to_str().unwrap(), "--no-plots"], dir.path());
+    let results = dir.path().join("results/web");
+    let records: Vec<Value> = run_files(&results).iter().map(|p| json(p)).collect();
+
+    let port = TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.path().join("tensorboard.log");
+    let log_file = std::fs::File::create(&log).unwrap();
+    let mut server = Served(
+        runner()
+            .args(["tensorboard", "results/web", "--port", &port.to_string()])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .unwrap(),
+    );
+    let log = || std::fs::read_to_string(&log).unwrap_or_default();
+    // TensorBoard's start (Python imports, a first load of the logdir) on a busy 2-core machine.
+    let t0 = Instant::now();
+    let runs = loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no run list within 2 minutes:\n{}",
+            log()
+        );
+        if let Some(status) = server.0.try_wait().unwrap() {
+            panic!("runner tensorboard exited ({status}):\n{}", log());
+        }
+        if let Ok((200, body)) = http(port, "GET", "/data/runs", "")
+            && let Ok(runs) = serde_json::from_str::<Value>(&body)
+            && records
+                .iter()
+                .all(|r| runs.as_array().unwrap().contains(&r["id"]))
+        {
+            break runs;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(runs.as_array().unwrap().len(), 5, "4 runs and the root: {runs}");
+
+    // A run's per-step curve, as TensorBoard's reader loads it from the file.
+    let id = records[0]["id"].as_str().unwrap();
+    let (code, body) = http(
+        port,
+        "GET",
+        &format!("/data/plugin/scalars/scalars?run={id}&tag=train%2Floss"),
+        "",
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    let served: Vec<(i64, f32)> = serde_json::from_str::<Value>(&body)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[1].as_i64().unwrap(), p[2].as_f64().unwrap() as f32))
+        .collect();
+    let read = tensorboard_reads(&results.join("tb").join(id));
+    assert_eq!(served, series(&read, "train/loss"));
+
+    // The HParams table: one row per mode, each with its two seeds, all finished.
+    let request = serde_json::json!({
+        "experimentName": "",
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [{"metric": {"tag": "summary/best_train_top1"}}, {"hparam": "mode"}],
+        "aggregationType": "AGGREGATION_AVG",
+        "startIndex": 0,
+        "sliceSize": 100
+    });
+    let (code, body) = http(
+        port,
+        "POST",
+        "/data/plugin/hparams/session_groups",
+        &request.to_string(),
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{body}\n{}", log());
+    let groups: Value = serde_json::from_str(&body).unwrap();
+    let mut rows: Vec<(String, usize, bool)> = groups["sessionGroups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{groups}"))
+        .iter()
+        .map(|g| {
+            let sessions = g["sessions"].as_array().unwrap();
+            let done = sessions.iter().all(|s| s["status"] == "STATUS_SUCCESS");
+            (g["name"].as_str().unwrap().to_string(), sessions.len(), done)
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("mode=star".to_string(), 2, true),
+            ("mode=sum".to_string(), 2, true)
+        ],
+        "{groups}"
+    );
 }

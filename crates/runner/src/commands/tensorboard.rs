@@ -134,15 +134,20 @@ fn ensure_tensorboard(python: &Path) -> Result<()> {
     }
 }
 
-/// Runs TensorBoard on `args.results` until it exits; its exit status.
-pub fn run(args: &TensorboardArgs) -> Result<Option<std::process::ExitStatus>> {
+/// Writes `tb/` first if asked (`--from-records`), then becomes TensorBoard on the folder's
+/// event files (this process is replaced, so Ctrl-C or a kill reaches the server itself and
+/// leaves none behind). Returns only with `--no-serve`, or with the reason TensorBoard could not
+/// be started.
+pub fn run(args: &TensorboardArgs) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+
     if args.from_records {
         let (root, n) = write_from_records(&args.results)?;
         eprintln!("wrote the events of {n} recorded run(s) into {}", root.display());
     }
     let logdir = logdir(&args.results)?;
     if args.no_serve {
-        return Ok(None);
+        return Ok(());
     }
     let python = python();
     ensure_tensorboard(&python)?;
@@ -152,12 +157,12 @@ pub fn run(args: &TensorboardArgs) -> Result<Option<std::process::ExitStatus>> {
         args.host,
         args.port
     );
-    let status = Command::new(&python)
+    let err = Command::new(&python)
         .args(["-m", "tensorboard.main", "--logdir"])
         .arg(&logdir)
         .args(["--host", &args.host, "--port", &args.port.to_string()])
-        .status()?;
-    Ok(Some(status))
+        .exec();
+    bail!("cannot start {} -m tensorboard.main: {err}", python.display())
 }
 
 #[cfg(test)]
