@@ -82,11 +82,9 @@ fn event_files(dir: &Path) -> Vec<PathBuf> {
 fn a_sweep_writes_one_event_folder_per_run_with_the_records_numbers_and_hparams() {
     let dir = tempfile::tempdir().unwrap();
     let epochs = 3;
-    let cfg = write(
-        dir.path(),
-        "tb.toml",
-        &moons_config("tb", epochs, &[0, 1], &["sum", "star"], "eval_loss = 0"),
-    );
+    let body = moons_config("tb", epochs, &[0, 1], &["sum", "star"], "eval_loss = 0")
+        .replace("[output]\n", "[output]\ncolumns = [\"wall_s\"]\n");
+    let cfg = write(dir.path(), "tb.toml", &body);
     ok(&["run", cfg.to_str().unwrap(), "--no-plots"], dir.path());
     let results = dir.path().join("results/tb");
     let records = run_files(&results);
@@ -142,6 +140,14 @@ fn a_sweep_writes_one_event_folder_per_run_with_the_records_numbers_and_hparams(
         let last = series(&read, "summary/best_train_top1");
         let best = record["outcome"]["best"]["train_top1"].as_f64().unwrap() as f32;
         assert_eq!(last.iter().map(|p| p.1).collect::<Vec<_>>(), [best], "{id}");
+        let wall = series(&read, "summary/wall_s");
+        assert_eq!(wall.len(), 1, "{id}");
+        // The record's wall time is taken a moment after the events' (its file is written last).
+        let recorded = record["wall_s"].as_f64().unwrap() as f32;
+        assert!(
+            wall[0].1 > 0.0 && wall[0].1 <= recorded,
+            "{id}: {wall:?} vs {recorded}"
+        );
 
         // The HParams session: the swept values (as the sweep spells them), grouped without the
         // seed, and its end.
@@ -175,8 +181,8 @@ fn a_sweep_writes_one_event_folder_per_run_with_the_records_numbers_and_hparams(
         .iter()
         .map(|m| m["name"]["tag"].as_str().unwrap())
         .collect();
-    // `[output] metric` (moons: best_train_top1), then the checked ones.
-    assert_eq!(metrics, ["summary/best_train_top1", "summary/eval_loss"]);
+    // `[output] metric` (moons: best_train_top1), then the summary table's `columns`.
+    assert_eq!(metrics, ["summary/best_train_top1", "summary/wall_s"]);
 }
 
 #[test]
@@ -401,6 +407,8 @@ fn a_folder_without_event_files_gets_them_from_its_records() {
             read["scalars"].get("train/loss").is_none(),
             "records hold no per-step values"
         );
+        let wall = record["wall_s"].as_f64().unwrap() as f32;
+        assert_eq!(series(&read, "summary/wall_s"), [(0, wall)]);
         let start = &read["hparams"]["_hparams_/session_start_info"]["session_start_info"];
         assert_eq!(start["hparams"]["mode"], record["point"]["mode"]);
         let end = &read["hparams"]["_hparams_/session_end_info"]["session_end_info"];

@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{Result, bail};
 use tensorboard::SessionStatus;
 
-use super::execute::events::{SweepEvents, default_root};
+use super::execute::events::{SweepEvents, default_root, summary_metrics};
 use crate::results::{self, RunStatus, ensure_schema, load_saved};
 
 #[derive(clap::Args, Debug)]
@@ -60,7 +60,7 @@ pub fn write_from_records(results: &Path) -> Result<(PathBuf, usize)> {
             RunStatus::Complete => SessionStatus::Success,
             RunStatus::Stopped | RunStatus::Failed => SessionStatus::Failure,
         };
-        run.finish(&record.outcome.summary_metrics(), Some(status));
+        run.finish(&summary_metrics(&record.outcome, record.wall_s), Some(status));
         written += 1;
     }
     Ok((root, written))

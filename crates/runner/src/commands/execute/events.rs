@@ -73,8 +73,8 @@ impl SweepEvents {
                 HParam::new(field.clone(), Domain::Discrete(domain))
             })
             .collect();
+        // The headline and the summary table's columns (summary metrics all of them).
         let mut names = vec![exp.output.metric.clone()];
-        names.extend(exp.output.check.keys().cloned());
         names.extend(exp.output.columns.iter().cloned());
         let mut seen = BTreeSet::new();
         names.retain(|n| seen.insert(n.clone()));
@@ -171,6 +171,13 @@ fn text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A run's summary metrics as the summary has them: its outcome's and its wall time.
+pub fn summary_metrics(outcome: &kinds::RunOutcome, wall_s: f64) -> BTreeMap<String, f64> {
+    let mut metrics = outcome.summary_metrics();
+    metrics.insert("wall_s".into(), wall_s);
+    metrics
 }
 
 /// The tag a summary metric is written under.

@@ -13,7 +13,7 @@ use config::Experiment;
 use kinds::{RunContext, RunOutcome};
 use sweep::RunSpec;
 
-use super::events::{Logged, SweepEvents};
+use super::events::{Logged, SweepEvents, summary_metrics};
 use crate::commands::progress::RunProgress;
 use crate::commands::{fault_hooks, interrupt};
 use crate::results::provenance::now_rfc3339;
@@ -125,14 +125,14 @@ pub fn run_one(job: &Job<'_>, spec: &RunSpec, progress: &RunProgress) -> Result<
     .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
     drop(ctx);
     if let Some(events) = logged.into_events() {
+        let wall = start.elapsed().as_secs_f64();
         let (summary, status) = match &outcome {
-            Ok(o) if o.stopped.is_some() => (o.summary_metrics(), Some(SessionStatus::Failure)),
-            Ok(o) => (o.summary_metrics(), Some(SessionStatus::Success)),
+            Ok(o) if o.stopped.is_some() => (summary_metrics(o, wall), Some(SessionStatus::Failure)),
+            Ok(o) => (summary_metrics(o, wall), Some(SessionStatus::Success)),
             Err(e) if interrupted(e).is_some() => (Default::default(), None),
             Err(_) => (Default::default(), Some(SessionStatus::Failure)),
         };
         let spent = events.finish(&summary, status);
-        let wall = start.elapsed().as_secs_f64();
         tracing::debug!(
             "run {}: {:.2} ms in the TensorBoard writer, {:.4}% of its {wall:.2} s",
             spec.index,
