@@ -119,7 +119,7 @@ Examples:
   runner tensorboard results/moons_2d --from-records    (a committed folder: tb/ is not in git)
 
 Runs `tensorboard --logdir <results>/tb` with the tensorboard of the repository's .venv (or
-$STARLAB_TENSORBOARD), until Ctrl-C. `runner run` writes tb/ while a sweep trains (one folder
+$STARLAB_PYTHON), until Ctrl-C. `runner run` writes tb/ while a sweep trains (one folder
 per run: per-step train/loss and train/lr, per-epoch val/top1 etc., the HParams table);
 --from-records writes it from the run records (per-epoch values only).")]
     Tensorboard(tensorboard::TensorboardArgs),
