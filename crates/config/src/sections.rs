@@ -79,6 +79,9 @@ pub struct OutputSection {
     /// Rows of a dot plot under headers, in order: `[[output.groups]]` with `name` and `rows`
     /// (each row as the point's values joined by spaces, or an extra's label).
     pub groups: Vec<RowGroup>,
+    /// TensorBoard event files while runs train, in `<results>/tb/<run id>/` (`--tensorboard DIR`
+    /// puts them elsewhere, `--no-tensorboard` or `false` turns them off).
+    pub tensorboard: bool,
 }
 
 /// One `[[output.groups]]` entry.
@@ -105,6 +108,7 @@ impl Default for OutputSection {
             labels: BTreeMap::new(),
             columns: Vec::new(),
             groups: Vec::new(),
+            tensorboard: true,
         }
     }
 }

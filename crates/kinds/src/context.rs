@@ -35,6 +35,9 @@ pub trait ShowProgress {
     fn epoch(&self, epoch: usize, epochs: usize, metrics: &BTreeMap<String, f64>);
     /// A free-form status line (e.g. "probe 3/40").
     fn message(&self, text: &str);
+    /// Every optimiser step, with its position and learning rate (`step` above only sees steps
+    /// with a loss, and no learning rate). For event logs (TensorBoard); bars ignore it.
+    fn optimiser_step(&self, _step: &training::StepInfo) {}
 }
 
 /// Where a test build changes what a run computes, to show that `runner check` catches each such

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use config::Override;
-use runner::commands::{describe, export, predict, slurm};
+use runner::commands::{describe, export, predict, slurm, tensorboard};
 use training::device::DeviceChoice;
 
 pub(crate) const EXAMPLES: &str = "\
@@ -18,6 +18,7 @@ Examples:
   runner migrate results/demonet_width              upgrade a results folder of an older runner
   runner slurm configs/demonet_width.toml           write an sbatch --array script
   runner config --defaults --kind train             every field and its default, as TOML
+  runner tensorboard results/demonet_width          TensorBoard on a sweep's event files
   runner describe demonet --width 96 --depth 12     parameters and MACs
   runner predict --model starnet_s1 --weights model.safetensors cat.jpg
   runner export --model starnet_s1 --weights model.safetensors --onnx starnet_s1.onnx";
@@ -110,6 +111,18 @@ Example:
         #[arg(long)]
         kind: Option<kinds::KindName>,
     },
+    /// Start TensorBoard (the .venv's) on a results folder's event files, <results>/tb.
+    #[command(after_help = "\
+Examples:
+  runner tensorboard results/demonet_width
+  runner tensorboard results/demonet_width --port 6007 --host 0.0.0.0
+  runner tensorboard results/moons_2d --from-records    (a committed folder: tb/ is not in git)
+
+Runs `tensorboard --logdir <results>/tb` with the tensorboard of the repository's .venv (or
+$STARLAB_PYTHON), until Ctrl-C. `runner run` writes tb/ while a sweep trains (one folder
+per run: per-step train/loss and train/lr, per-epoch val/top1 etc., the HParams table);
+--from-records writes it from the run records (per-epoch values only).")]
+    Tensorboard(tensorboard::TensorboardArgs),
     /// Parameters and MACs of a model: `demonet` with its knobs, or a StarNet variant.
     #[command(after_help = "\
 Examples:
@@ -199,6 +212,12 @@ pub(crate) struct RunArgs {
     /// Skip the plots (summary.json is still written).
     #[arg(long)]
     pub(crate) no_plots: bool,
+    /// Write the TensorBoard event files here instead of <results>/tb (one folder per run).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_tensorboard")]
+    pub(crate) tensorboard: Option<PathBuf>,
+    /// Write no TensorBoard event files (also `[output] tensorboard = false`).
+    #[arg(long)]
+    pub(crate) no_tensorboard: bool,
     /// CPU kernels (default: the config's `[experiment] kernels`, else native): `reproducible`
     /// gives the same bits on every x86-64 CPU, Intel or AMD, at some cost in speed.
     #[arg(long)]

@@ -6,6 +6,8 @@
 //!   `progress.rs`'s bars and `interrupt.rs`'s Ctrl-C;
 //! - `plan.rs` (`plan`), `check.rs` (`check`), `migrate.rs` (`migrate`), `slurm.rs` (`slurm`),
 //!   `defaults.rs` (`config --defaults`);
+//! - `tensorboard.rs` (`tensorboard`): TensorBoard on a results folder's `tb/` (which
+//!   `execute/events.rs` writes while runs train);
 //! - `describe.rs`, `predict.rs`, `export.rs`: model sizes, ImageNet inference on tch or ONNX
 //!   Runtime, ONNX files;
 //! - `fault_hooks.rs`: the test builds' fault injection (nothing in other builds).
@@ -22,3 +24,4 @@ pub mod plan;
 pub mod predict;
 pub mod progress;
 pub mod slurm;
+pub mod tensorboard;

@@ -12,7 +12,9 @@ use clap::Parser;
 use config::{Experiment, Override};
 use runner::commands::execute::{self, ExecOptions};
 use runner::commands::plan::plan_table;
-use runner::commands::{check, defaults, describe, export, fault_hooks, migrate, predict, slurm};
+use runner::commands::{
+    check, defaults, describe, export, fault_hooks, migrate, predict, slurm, tensorboard,
+};
 use runner::report;
 use runner::results::{SCHEMA, ensure_schema, load_saved};
 use training::device::DeviceChoice;
@@ -143,6 +145,12 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let mut opts = exec_options(results.clone(), &a.exec, exp.experiment.jobs)?;
             opts.force = a.force;
             opts.reuse_stale = a.reuse_stale;
+            // An explicit --tensorboard DIR wins over `[output] tensorboard = false`.
+            opts.tensorboard = match (&a.tensorboard, a.no_tensorboard || !exp.output.tensorboard) {
+                (Some(dir), _) => Some(dir.clone()),
+                (None, true) => None,
+                (None, false) => Some(execute::events::default_root(&results)),
+            };
             let runs = match a.index {
                 Some(i) => {
                     let Some(spec) = plan.get(i) else {
@@ -307,6 +315,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Export(a) => {
             export::run(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tensorboard(a) => {
+            tensorboard::run(&a)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -47,6 +47,7 @@ impl Observer for Progress<'_> {
         if step.step == 0 {
             self.epoch_started = Instant::now();
         }
+        self.progress.optimiser_step(step);
         let seen = ((step.step + 1) as i64 * self.batch) as f64;
         let rate = seen / self.epoch_started.elapsed().as_secs_f64().max(1e-9);
         if let Some(loss) = step.loss {

@@ -20,7 +20,9 @@ use super::interrupt;
 use super::progress::{Progress, use_bars};
 use crate::results::{self, CODE_FINGERPRINT, Found, RunRecord, RunStatus, save_config};
 
+pub mod events;
 mod one_run;
+use events::SweepEvents;
 use one_run::run_guarded;
 pub use one_run::{Job, interrupted, run_one};
 
@@ -39,6 +41,8 @@ pub struct ExecOptions {
     pub threads: Option<usize>,
     /// Progress bars (default: on a terminal outside CI).
     pub bars: bool,
+    /// The root of the runs' TensorBoard event files (`None`: none written).
+    pub tensorboard: Option<PathBuf>,
 }
 
 impl ExecOptions {
@@ -51,6 +55,7 @@ impl ExecOptions {
             device: DeviceChoice::Auto,
             threads: None,
             bars: use_bars(),
+            tensorboard: None,
         }
     }
 }
@@ -218,11 +223,19 @@ pub fn execute(exp: &Experiment, runs: &[RunSpec], opts: &ExecOptions) -> Result
         threads,
         results.display()
     );
+    // The experiment lists the whole sweep, also when this process runs a part of it (`--index`).
+    let events = opts.tensorboard.as_ref().and_then(|root| {
+        let plan = sweep::plan(exp).unwrap_or_else(|_| runs.to_vec());
+        SweepEvents::start(root.clone(), exp, &plan)
+            .inspect_err(|e| tracing::warn!("no TensorBoard events ({}): {e:#}", root.display()))
+            .ok()
+    });
     let job = Job {
         exp,
         results,
         device,
         threads,
+        events: events.as_ref(),
     };
     let progress = Progress::new(runs.len(), runs.len() - todo.len(), opts.bars);
     let outcomes = Mutex::new(Vec::new());

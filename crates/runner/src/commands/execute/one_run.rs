@@ -3,14 +3,17 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Result;
+use tensorboard::SessionStatus;
 
 use config::Experiment;
 use kinds::{RunContext, RunOutcome};
 use sweep::RunSpec;
 
+use super::events::{Logged, SweepEvents, summary_metrics};
 use crate::commands::progress::RunProgress;
 use crate::commands::{fault_hooks, interrupt};
 use crate::results::provenance::now_rfc3339;
@@ -24,6 +27,8 @@ pub struct Job<'a> {
     pub results: &'a Path,
     pub device: tch::Device,
     pub threads: usize,
+    /// Where the runs' TensorBoard event files go (`None`: not written).
+    pub events: Option<&'a SweepEvents>,
 }
 
 /// [`run_one`] with panics caught; a failed run leaves a `failed` record with its message.
@@ -94,20 +99,51 @@ fn new_record(
 pub fn run_one(job: &Job<'_>, spec: &RunSpec, progress: &RunProgress) -> Result<RunRecord> {
     let started_at = now_rfc3339();
     let start = Instant::now();
-    fault_hooks::before_run(spec.index);
+    let checkpoints = results::checkpoint_dir(job.results, &spec.id);
+    let resuming = checkpoints.exists();
+    let logged = Logged {
+        shown: progress,
+        events: job
+            .events
+            .and_then(|e| e.open_run(job.exp, spec, resuming))
+            .map(Mutex::new),
+    };
     let ctx = RunContext {
         device: job.device,
         threads: job.threads,
-        progress,
+        progress: &logged,
         artifacts: results::runs_dir(job.results).join(&spec.id),
-        checkpoints: results::checkpoint_dir(job.results, &spec.id),
+        checkpoints: checkpoints.clone(),
         stop_requested: interrupt::requested,
         tamper: fault_hooks::tamper(),
     };
-    let outcome = spec.config.clone().execute(&ctx)?;
+    // Panics are caught here too, so that the event log can say the run failed.
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        fault_hooks::before_run(spec.index);
+        spec.config.clone().execute(&ctx)
+    }))
+    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panicked: {}", panic_message(&*panic))));
+    drop(ctx);
+    if let Some(events) = logged.into_events() {
+        let wall = start.elapsed().as_secs_f64();
+        let (summary, status) = match &outcome {
+            Ok(o) if o.stopped.is_some() => (summary_metrics(o, wall), Some(SessionStatus::Failure)),
+            Ok(o) => (summary_metrics(o, wall), Some(SessionStatus::Success)),
+            Err(e) if interrupted(e).is_some() => (Default::default(), None),
+            Err(_) => (Default::default(), Some(SessionStatus::Failure)),
+        };
+        let spent = events.finish(&summary, status);
+        tracing::debug!(
+            "run {}: {:.2} ms in the TensorBoard writer, {:.4}% of its {wall:.2} s",
+            spec.index,
+            spent.as_secs_f64() * 1e3,
+            100.0 * spent.as_secs_f64() / wall.max(1e-9)
+        );
+    }
+    let outcome = outcome?;
     let record = new_record(job, spec, outcome, started_at, start);
     results::write_json(&results::run_path(job.results, &spec.id), &record)?;
     // The run is recorded: its checkpoints have served.
-    let _ = std::fs::remove_dir_all(&ctx.checkpoints);
+    let _ = std::fs::remove_dir_all(&checkpoints);
     Ok(record)
 }
