@@ -64,7 +64,7 @@ const LEGEND_WIDTH: u32 = 240;
 impl Figure for Curves {
     fn size(&self) -> (u32, u32) {
         let h = 500.max(60 + LEGEND_ROW * self.curves.len() as u32);
-        (1340, h + super::TITLE_H + super::CAPTION_H)
+        (1340, h + super::TITLE_H + self.frame.caption_h())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>

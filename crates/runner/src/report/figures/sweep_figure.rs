@@ -102,6 +102,7 @@ pub fn line_plot(inputs: Inputs<'_>) -> Option<(String, LinePlot)> {
         difference,
         reference: reference(inputs, k),
         baseline,
+        zero_line: false,
     };
     Some((x, plot))
 }
