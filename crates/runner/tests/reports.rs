@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 /// formula given in the text.
 const LABELS: [&str; 5] = ["[paper]", "[pilot]", "[timing]", "[setting]", "[derived]"];
 
+/// The marker of a report written before its results: its rule, no measured number.
+const PENDING: &str = "[pending results]";
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -86,7 +89,19 @@ fn every_number_in_every_report_comes_from_its_summary() {
         let name = report.file_stem().unwrap().to_string_lossy().to_string();
         let summary_path = repo().join("results").join(&name).join("summary.md");
         let Ok(summary) = std::fs::read_to_string(&summary_path) else {
-            problems.push(format!("{name}: no results/{name}/summary.md to back the report"));
+            // A report may state its reading rule before its results exist (committed first, so
+            // that the rule cannot be fitted to the data): marked so, and quoting no number.
+            let text = std::fs::read_to_string(report).unwrap();
+            if !text.contains(PENDING) {
+                problems.push(format!("{name}: no results/{name}/summary.md to back the report"));
+            }
+            for (line, number) in unbacked(&text, "") {
+                problems.push(format!(
+                    "experiments/{name}.md:{line}: {number}, but results/{name}/summary.md does not \
+                     exist yet (label the line {})",
+                    LABELS.join(" / ")
+                ));
+            }
             continue;
         };
         let text = std::fs::read_to_string(report).unwrap();
