@@ -252,8 +252,14 @@ fn the_width_figure_follows_the_grammar() {
     assert!(
         plot.frame.caption.contains("n = 3 seeds per point") && plot.frame.caption.contains("95% t-interval")
     );
+    // the budget every run shares leads the caption (no [train] in the config: the default 10)
+    assert!(
+        plot.frame.caption.starts_with("10 epochs; n = 3"),
+        "{}",
+        plot.frame.caption
+    );
 
-    // Curves: the same width shares a colour, the mode sets the dash; epochs are 1, 2, 3.
+    // Curves: the same width shares a colour, the mode sets the dash; epochs are 0, 1, 2.
     let curves = figures::curves::curves(inputs).unwrap();
     let styles: Vec<(&str, usize, Look)> = curves
         .curves
@@ -270,7 +276,21 @@ fn the_width_figure_follows_the_grammar() {
         ]
     );
     let epochs: Vec<f64> = curves.curves[0].epochs.iter().map(|p| p.epoch).collect();
-    assert_eq!(epochs, [1.0, 2.0, 3.0]);
+    assert_eq!(epochs, [0.0, 1.0, 2.0]);
+    // width 8 sum's last epoch: test top-1 60, 62, 58 -> mean 60, std 2, half-width 4.302653 *
+    // 2 / sqrt 3 = 4.968275 (t table) -> band [55.031725, 64.968275].
+    let last = curves.curves[0].epochs[2];
+    assert!(close(last.eval_top1, 60.0), "{last:?}");
+    assert!(
+        close(last.eval_top1_ci[0], 55.031725) && close(last.eval_top1_ci[1], 64.968275),
+        "{last:?}"
+    );
+    assert!(
+        curves
+            .frame
+            .caption
+            .contains("bands: 95% t-interval, epochs from 0")
+    );
 }
 
 const ABLATION: &str = r#"
