@@ -518,4 +518,38 @@ mod tests {
         );
         assert_eq!(Slope::fit(&[(1.0, 1.0), (2.0, 2.0)]).unwrap().ci95, None);
     }
+
+    fn pp(width: i64, epochs: i64, seeds: &[i64], differences: &[f64]) -> PairedPoint {
+        PairedPoint {
+            point: Point::from([
+                ("width".into(), width.into()),
+                ("train.epochs".into(), epochs.into()),
+            ]),
+            seeds: seeds
+                .iter()
+                .map(|s| Point::from([("train.seed".into(), (*s).into())]))
+                .collect(),
+            differences: differences.to_vec(),
+            stat: MeanCi::of(differences),
+        }
+    }
+
+    #[test]
+    fn the_change_between_budgets_pairs_seeds_and_skips_those_missing_at_one() {
+        // Width 8 at 7 and 21 epochs; seed 2 has no pair at 21 epochs. Width 16 only at 7.
+        let points = [
+            pp(8, 21, &[0, 1], &[0.5, 1.0]),
+            pp(8, 7, &[0, 1, 2], &[2.0, 3.0, 9.0]),
+            pp(16, 7, &[0, 1], &[1.0, 1.0]),
+        ];
+        let c = changes("train.epochs", &points);
+        assert_eq!(c.len(), 1, "{c:?}");
+        let c = &c[0];
+        assert_eq!((c.from.clone(), c.to.clone()), (Value::from(7), Value::from(21)));
+        assert_eq!(c.point, Point::from([("width".into(), 8.into())]));
+        assert_eq!(c.seeds.len(), 2);
+        // 0.5 - 2.0 and 1.0 - 3.0, in the order of the 7-epoch pairs
+        assert_eq!(c.differences, [-1.5, -2.0]);
+        assert_eq!(c.stat.mean, -1.75);
+    }
 }
