@@ -124,8 +124,15 @@ impl Experiment {
             c.check(&axes)
                 .map_err(|e| source.error_at(output_span.clone(), e))?;
         }
+        // `baseline = "linear"` names the extra `linear`, or a family `linear, 7 epochs`, ...
+        let family = |l: &str| {
+            output
+                .baseline
+                .as_ref()
+                .is_some_and(|b| l == b || l.starts_with(&format!("{b}, ")))
+        };
         if let Some(label) = &output.baseline
-            && !extras.iter().any(|e| e.label == *label)
+            && !extras.iter().any(|e| family(&e.label))
         {
             let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
             let msg =

@@ -68,7 +68,9 @@ pub struct OutputSection {
     /// `compare`'s), e.g. `also_compare = [{ field = "model.act", base = "gelu", treatment = "none" }]`.
     pub also_compare: Vec<Compare>,
     /// An extra's label, e.g. `baseline = "linear"`: `summary.md` adds every other point minus
-    /// that extra at the same seed (same training subset and batch order).
+    /// that extra at the same seed (same training subset and batch order). Extras labelled
+    /// `linear, 7 epochs`, `linear, 21 epochs` form a family: a point is compared with the member
+    /// that shares the swept fields it sets (e.g. `"train.epochs" = 7`).
     pub baseline: Option<String>,
     /// Display names for swept values or fields in figures and tables, e.g.
     /// `labels = { "star/star/sum/sum" = "star in stages 1-2", "model.act" = "act" }`.

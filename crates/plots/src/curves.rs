@@ -11,12 +11,30 @@ use plotters::prelude::*;
 use super::{Figure, Frame, Look, PlotFiles, framed, save, style};
 use plotters::series::DashedLineSeries;
 
-/// One epoch of one run. NaN in a field (e.g. an epoch without evaluation) skips that point.
+/// One epoch of one point (mean over its seeds). NaN in a field (e.g. an epoch without
+/// evaluation) skips that point; a NaN bound leaves the band out there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CurvePoint {
+    /// 0-based, as the records and `selected_epoch` count.
     pub epoch: f64,
     pub train_loss: f64,
     pub eval_top1: f64,
+    /// 95% intervals over seeds, `[lo, hi]`, drawn as bands around the lines.
+    pub train_loss_ci: [f64; 2],
+    pub eval_top1_ci: [f64; 2],
+}
+
+impl CurvePoint {
+    /// A point without intervals (one seed).
+    pub fn new(epoch: f64, train_loss: f64, eval_top1: f64) -> CurvePoint {
+        CurvePoint {
+            epoch,
+            train_loss,
+            eval_top1,
+            train_loss_ci: [f64::NAN; 2],
+            eval_top1_ci: [f64::NAN; 2],
+        }
+    }
 }
 
 /// One point of the sweep (mean over its seeds): its legend name, colour, look and epochs.
@@ -64,7 +82,7 @@ const LEGEND_WIDTH: u32 = 240;
 impl Figure for Curves {
     fn size(&self) -> (u32, u32) {
         let h = 500.max(60 + LEGEND_ROW * self.curves.len() as u32);
-        (1340, h + super::TITLE_H + super::CAPTION_H)
+        (1340, h + super::TITLE_H + self.frame.caption_h())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -74,8 +92,18 @@ impl Figure for Curves {
         let body = framed(root, &self.frame)?;
         let (plots, legend) = body.split_horizontally(self.size().0 - LEGEND_WIDTH);
         let (left, right) = plots.split_horizontally((self.size().0 - LEGEND_WIDTH) / 2);
-        let loss = draw_panel(&left, "training loss", |p| p.train_loss, &self.curves)?;
-        let accuracy = draw_panel(&right, &self.accuracy_label, |p| p.eval_top1, &self.curves)?;
+        let loss = draw_panel(
+            &left,
+            "training loss",
+            |p| (p.train_loss, p.train_loss_ci),
+            &self.curves,
+        )?;
+        let accuracy = draw_panel(
+            &right,
+            &self.accuracy_label,
+            |p| (p.eval_top1, p.eval_top1_ci),
+            &self.curves,
+        )?;
         // One shared legend beside the panels: with tens of runs it would cover the lines.
         for (i, curve) in self.curves.iter().enumerate() {
             let y = 24 + (i as u32 * LEGEND_ROW) as i32;
@@ -98,7 +126,7 @@ impl Figure for Curves {
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     y_label: &str,
-    value: fn(&CurvePoint) -> f64,
+    value: fn(&CurvePoint) -> (f64, [f64; 2]),
     curves: &[Curve],
 ) -> Result<Vec<usize>>
 where
@@ -109,16 +137,29 @@ where
         .map(|c| {
             c.epochs
                 .iter()
-                .map(|p| (p.epoch, value(p)))
+                .map(|p| (p.epoch, value(p).0))
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect()
+        })
+        .collect();
+    // (epoch, lo, hi) where a point has a finite interval
+    let bands: Vec<Vec<(f64, f64, f64)>> = curves
+        .iter()
+        .map(|c| {
+            c.epochs
+                .iter()
+                .map(|p| (p.epoch, value(p).1))
+                .filter(|(x, [lo, hi])| x.is_finite() && lo.is_finite() && hi.is_finite())
+                .map(|(x, [lo, hi])| (x, lo, hi))
                 .collect()
         })
         .collect();
     let drawn = lines.iter().map(Vec::len).collect();
     let all = || lines.iter().flatten();
+    let bounds = bands.iter().flatten().flat_map(|b| [b.1, b.2]);
     let (Some((x0, x1)), Some((y0, y1))) = (
         style::padded_range(all().map(|p| p.0), 0.03),
-        style::padded_range(all().map(|p| p.1), 0.06),
+        style::padded_range(all().map(|p| p.1).chain(bounds), 0.06),
     ) else {
         area.draw(&Text::new(
             format!("{y_label}: no data"),
@@ -145,6 +186,19 @@ where
         .light_line_style(TRANSPARENT)
         .draw()?;
     style::draw_x_ticks(&mut chart, &style::integer_ticks(x0, x1, 15))?;
+    for (curve, band) in curves.iter().zip(&bands) {
+        if band.len() >= 2 {
+            let outline = band
+                .iter()
+                .map(|b| (b.0, b.2))
+                .chain(band.iter().rev().map(|b| (b.0, b.1)));
+            let color = style::color(curve.color);
+            chart.draw_series([Polygon::new(
+                outline.collect::<Vec<_>>(),
+                color.mix(0.12).filled(),
+            )])?;
+        }
+    }
     for (curve, line) in curves.iter().zip(&lines) {
         let color = style::color(curve.color);
         let stroke = color.stroke_width(2);
@@ -172,13 +226,14 @@ mod tests {
     use crate::tests_support::{assert_png, assert_svg_has};
 
     fn curve(name: &str, color: usize, look: Look, scale: f64) -> Curve {
-        let epochs = (1..=3)
+        let epochs = (0..3)
             .map(|e| {
                 let e = e as f64;
+                let (loss, top1) = (scale / (e + 1.0), 100.0 - 20.0 * scale / (e + 1.0));
                 CurvePoint {
-                    epoch: e,
-                    train_loss: scale / e,
-                    eval_top1: 100.0 - 20.0 * scale / e,
+                    train_loss_ci: [loss - 0.05, loss + 0.05],
+                    eval_top1_ci: [top1 - 1.0, top1 + 1.0],
+                    ..CurvePoint::new(e, loss, top1)
                 }
             })
             .collect();
@@ -217,26 +272,23 @@ mod tests {
                 "epoch",
                 "training loss",
                 "test top-1 (%)",
+                "0",
                 "1",
                 "2",
-                "3",
             ],
         );
         let svg = std::fs::read_to_string(&files.svg).unwrap();
         assert!(
-            !svg.contains(">1.5<") && !svg.contains(">2.5<"),
+            !svg.contains(">0.5<") && !svg.contains(">1.5<"),
             "epochs tick at integers only"
         );
+        assert!(svg.contains("<polygon"), "the 95% bands are drawn");
     }
 
     #[test]
     fn curves_without_points_are_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let nan = CurvePoint {
-            epoch: 1.0,
-            train_loss: f64::NAN,
-            eval_top1: f64::NAN,
-        };
+        let nan = CurvePoint::new(1.0, f64::NAN, f64::NAN);
         let figure = Curves {
             curves: vec![Curve {
                 name: "a".into(),

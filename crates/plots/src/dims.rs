@@ -136,7 +136,7 @@ impl Figure for Dims {
     fn size(&self) -> (u32, u32) {
         (
             PANEL.0 * self.cols() as u32,
-            PANEL.1 * self.rows() as u32 + super::TITLE_H + super::CAPTION_H,
+            PANEL.1 * self.rows() as u32 + super::TITLE_H + self.frame.caption_h(),
         )
     }
 

@@ -112,9 +112,19 @@ impl Figure for DotPlot {
         let h = rows_height(&self.groups) + AXIS + diff;
         let w = self.label_px() + PANEL_W + self.note_px();
         // Wide enough for the title and the caption line (about 11 and 8 px per character).
-        let text =
-            (self.frame.title.chars().count() as u32 * 11).max(self.frame.caption.chars().count() as u32 * 8);
-        (w.max(text + 24).max(720), h + super::TITLE_H + super::CAPTION_H)
+        let text = (self.frame.title.chars().count() as u32 * 11).max(
+            self.frame
+                .caption
+                .lines()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0) as u32
+                * 8,
+        );
+        (
+            w.max(text + 24).max(720),
+            h + super::TITLE_H + self.frame.caption_h(),
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>

@@ -70,7 +70,8 @@ pub enum Look {
     Dashed,
 }
 
-/// Title above, caption (n, what the intervals are) below: what every figure carries.
+/// Title above, caption (n, what the intervals are) below: what every figure carries. A caption
+/// may have several lines (`\n`); the figure grows by one line height for each line after the first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Frame {
     pub title: String,
@@ -79,6 +80,15 @@ pub struct Frame {
 
 const TITLE_H: u32 = 40;
 const CAPTION_H: u32 = 30;
+const CAPTION_LINE_H: u32 = 18;
+
+impl Frame {
+    /// The height of the caption strip: one line in 30 px, each further line 18 px more.
+    fn caption_h(&self) -> u32 {
+        let lines = self.caption.lines().count().max(1) as u32;
+        CAPTION_H + CAPTION_LINE_H * (lines - 1)
+    }
+}
 
 /// Draws the frame's title and caption and returns the area between them.
 fn framed<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, frame: &Frame) -> Result<DrawingArea<DB, Shift>>
@@ -88,17 +98,19 @@ where
     root.fill(&WHITE)?;
     let (_, h) = root.dim_in_pixel();
     let (head, rest) = root.split_vertically(TITLE_H);
-    let (body, foot) = rest.split_vertically(h - TITLE_H - CAPTION_H);
+    let (body, foot) = rest.split_vertically(h - TITLE_H - frame.caption_h());
     head.draw(&Text::new(
         frame.title.clone(),
         (12, 10),
         style::text(style::TITLE_SIZE),
     ))?;
-    foot.draw(&Text::new(
-        frame.caption.clone(),
-        (12, 6),
-        style::text(style::CAPTION_SIZE).color(&style::MUTED),
-    ))?;
+    for (i, line) in frame.caption.lines().enumerate() {
+        foot.draw(&Text::new(
+            line.to_string(),
+            (12, 6 + CAPTION_LINE_H as i32 * i as i32),
+            style::text(style::CAPTION_SIZE).color(&style::MUTED),
+        ))?;
+    }
     Ok(body)
 }
 

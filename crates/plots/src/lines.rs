@@ -58,6 +58,8 @@ pub struct LinePlot {
     /// A level across the whole x range (e.g. a linear classifier trained beside the sweep): its
     /// mean as a dotted line, its interval as a band.
     pub baseline: Option<(String, Estimate)>,
+    /// A dashed line at y = 0 in the main panel, for a plot of differences.
+    pub zero_line: bool,
 }
 
 impl LinePlot {
@@ -103,7 +105,7 @@ impl Figure for LinePlot {
     fn size(&self) -> (u32, u32) {
         let w = MAIN.0 + if self.reference.is_some() { REF_W } else { 0 };
         let h = MAIN.1 + if self.difference.is_some() { DIFF_H } else { 0 };
-        (w, h + super::TITLE_H + super::CAPTION_H)
+        (w, h + super::TITLE_H + self.frame.caption_h())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -124,11 +126,20 @@ impl Figure for LinePlot {
             .baseline
             .iter()
             .flat_map(|(_, e)| [e.lo, e.mean, e.hi])
+            .chain(self.zero_line.then_some(0.0))
             .filter(|v| v.is_finite())
             .collect();
         let y_range = style::estimate_range(estimates, &level, 0.08).context("finite y")?;
         let mut chart = panel(&top, x_range, y_range, &self.x_label, &self.y_label, "")?;
         style::draw_x_ticks(&mut chart, &ticks)?;
+        if self.zero_line {
+            chart.draw_series(DashedLineSeries::new(
+                [(x_range.0, 0.0), (x_range.1, 0.0)],
+                6,
+                4,
+                style::MUTED.stroke_width(1),
+            ))?;
+        }
         if let Some((name, e)) = self.baseline.as_ref().filter(|(_, e)| e.mean.is_finite()) {
             draw_baseline(&mut chart, x_range, name, e)?;
         }

@@ -191,3 +191,94 @@ fn jobs_two_matches_jobs_one_and_extras_are_summarised() {
     assert_eq!(record["config"]["model"]["act"], "none");
     assert!(a.join("best_train_top1_dots.png").is_file() && a.join("best_train_top1_dots.svg").is_file());
 }
+
+/// The JSON paths at which two resolved configs differ.
+fn differing_paths(a: &serde_json::Value, b: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                let null = serde_json::Value::Null;
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                differing_paths(x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), &path, out);
+            }
+        }
+        _ if a != b => out.push(at.to_string()),
+        _ => {}
+    }
+}
+
+/// The budget sweep and its 42-epoch arm: the grid they promise, and every run pairs with its
+/// twin at another budget (and with its sum/star twin): their resolved configs differ in that
+/// one field, so the training subset, validation split and initial weights, which the train
+/// kind draws from `[data]`, `[model]` and `train.seed` alone, are the same.
+#[test]
+fn the_budget_sweeps_pair_each_run_with_its_twin_at_every_budget() {
+    for (file, widths, budgets, extras) in [
+        ("configs/demonet_budget.toml", &[8, 16, 32, 64][..], [7, 21], 2),
+        ("configs/demonet_budget_long.toml", &[8, 16][..], [21, 42], 0),
+    ] {
+        let exp = config::Experiment::load(&workspace().join(file)).unwrap();
+        let plan = sweep::plan(&exp).unwrap();
+        let grid = widths.len() * 2 * 2 * 5;
+        assert_eq!(plan.len(), grid + extras * 5, "{file}");
+        let cfg = |i: usize| plan[i].config.to_json();
+        let find = |width: i64, epochs: i64, mode: &str, seed: i64| {
+            plan.iter()
+                .position(|s| {
+                    s.point.get("width") == Some(&width.into())
+                        && s.point["train.epochs"] == epochs
+                        && s.point["mode"] == mode
+                        && s.point["train.seed"] == seed
+                })
+                .unwrap_or_else(|| panic!("{file}: no run width {width} epochs {epochs} {mode} seed {seed}"))
+        };
+        for &w in widths {
+            for seed in 0..5 {
+                for mode in ["sum", "star"] {
+                    let (a, b) = (find(w, budgets[0], mode, seed), find(w, budgets[1], mode, seed));
+                    let mut diff = Vec::new();
+                    differing_paths(&cfg(a), &cfg(b), "", &mut diff);
+                    assert_eq!(diff, ["train.epochs"], "{file} width {w} {mode} seed {seed}");
+                    assert_eq!(cfg(a)["data"]["seed"], "train");
+                }
+                let (sum, star) = (
+                    find(w, budgets[1], "sum", seed),
+                    find(w, budgets[1], "star", seed),
+                );
+                let mut diff = Vec::new();
+                differing_paths(&cfg(sum), &cfg(star), "", &mut diff);
+                assert_eq!(diff, ["model.mode"], "{file} width {w} seed {seed}");
+            }
+        }
+        // the linear classifier at each budget, once per seed
+        for (i, budget) in budgets.iter().enumerate().take(extras) {
+            for seed in 0..5 {
+                let s = &plan[grid + i * 5 + seed as usize];
+                assert_eq!(s.point["extra"], format!("linear, {budget} epochs"), "{file}");
+                assert_eq!(s.config.to_json()["train"]["epochs"], *budget);
+                assert_eq!(s.point["train.seed"], seed);
+            }
+        }
+    }
+    // The 7-epoch DemoNet runs are the main job's runs (same resolved configs, same ids).
+    let load = |f: &str| sweep::plan(&config::Experiment::load(&workspace().join(f)).unwrap()).unwrap();
+    let main: Vec<String> = load("configs/demonet_width.toml")
+        .into_iter()
+        .filter(|s| !s.point.contains_key("extra"))
+        .map(|s| s.id)
+        .collect();
+    let short: Vec<String> = load("configs/demonet_budget.toml")
+        .into_iter()
+        .filter(|s| s.point.get("train.epochs") == Some(&7.into()))
+        .map(|s| s.id)
+        .collect();
+    let mut sorted = (main.clone(), short.clone());
+    sorted.0.sort();
+    sorted.1.sort();
+    assert_eq!(sorted.0, sorted.1);
+    assert_eq!(main.len(), 40);
+}

@@ -252,8 +252,14 @@ fn the_width_figure_follows_the_grammar() {
     assert!(
         plot.frame.caption.contains("n = 3 seeds per point") && plot.frame.caption.contains("95% t-interval")
     );
+    // the budget every run shares leads the caption (no [train] in the config: the default 10)
+    assert!(
+        plot.frame.caption.starts_with("10 epochs; n = 3"),
+        "{}",
+        plot.frame.caption
+    );
 
-    // Curves: the same width shares a colour, the mode sets the dash; epochs are 1, 2, 3.
+    // Curves: the same width shares a colour, the mode sets the dash; epochs are 0, 1, 2.
     let curves = figures::curves::curves(inputs).unwrap();
     let styles: Vec<(&str, usize, Look)> = curves
         .curves
@@ -270,7 +276,21 @@ fn the_width_figure_follows_the_grammar() {
         ]
     );
     let epochs: Vec<f64> = curves.curves[0].epochs.iter().map(|p| p.epoch).collect();
-    assert_eq!(epochs, [1.0, 2.0, 3.0]);
+    assert_eq!(epochs, [0.0, 1.0, 2.0]);
+    // width 8 sum's last epoch: test top-1 60, 62, 58 -> mean 60, std 2, half-width 4.302653 *
+    // 2 / sqrt 3 = 4.968275 (t table) -> band [55.031725, 64.968275].
+    let last = curves.curves[0].epochs[2];
+    assert!(close(last.eval_top1, 60.0), "{last:?}");
+    assert!(
+        close(last.eval_top1_ci[0], 55.031725) && close(last.eval_top1_ci[1], 64.968275),
+        "{last:?}"
+    );
+    assert!(
+        curves
+            .frame
+            .caption
+            .contains("bands: 95% t-interval, epochs from 0")
+    );
 }
 
 const ABLATION: &str = r#"
@@ -528,4 +548,173 @@ fn a_baseline_that_is_not_an_extra_is_a_config_error() {
         msg.contains("no [[sweep.extra]] is labelled \"linaer\"") && msg.contains("[\"linear\"]"),
         "{msg}"
     );
+}
+
+/// `WIDTH` at two training budgets, with the linear classifier at each (a baseline family).
+fn with_budgets() -> String {
+    let linear = "model = { arch = \"linear\", in_chans = 1, image_size = 28, num_classes = 10 }";
+    let extras = format!(
+        "[[sweep.extra]]\nlabel = \"linear, 2 epochs\"\n{linear}\n\"train.epochs\" = 2\n\n\
+         [[sweep.extra]]\nlabel = \"linear, 4 epochs\"\n{linear}\n\"train.epochs\" = 4\n\n[output]"
+    );
+    WIDTH
+        .replacen("mode = [", "\"train.epochs\" = [2, 4]\nmode = [", 1)
+        .replacen("[output]", &extras, 1)
+        .replacen("paper = {", "baseline = \"linear\"\n# paper = {", 1)
+}
+
+/// At 2 epochs [`width_top1`] (star - sum: width 8 +3, -1, +6; width 16 +2, +1, +1 points); at
+/// 4 epochs sum 5 points higher, star - sum width 8 +1, +1, +2 and width 16 0, +1, -1. Linear:
+/// 61, 60, 59 at 2 epochs and 65, 64, 63 at 4 (seeds 0, 1, 2).
+fn budget_top1(point: &BTreeMap<String, serde_json::Value>) -> f64 {
+    let seed = point["train.seed"].as_u64().unwrap() as usize;
+    if let Some(label) = point.get("extra") {
+        let long = label == "linear, 4 epochs";
+        return [0.61, 0.60, 0.59][seed] + if long { 0.04 } else { 0.0 };
+    }
+    let long = point["train.epochs"] == 4;
+    if !long {
+        return width_top1(point);
+    }
+    let mut sum = point.clone();
+    sum.insert("mode".into(), "sum".into());
+    let sum = width_top1(&sum) + 0.05;
+    let gap = match (point["mode"] == "star", point["width"].as_u64().unwrap()) {
+        (false, _) => [0.0; 3],
+        (true, 8) => [0.01, 0.01, 0.02],
+        (true, _) => [0.0, 0.01, -0.01],
+    };
+    sum + gap[seed]
+}
+
+#[test]
+fn a_budget_axis_gets_the_change_of_the_gap_per_seed_and_its_own_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), &with_budgets());
+    let plan = write_records(&exp, dir.path(), budget_top1);
+    assert_eq!(plan.len(), 2 * 2 * 2 * 3 + 2 * 3);
+    report::write(&exp, &plan, dir.path(), true).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    let s: Summary = serde_json::from_str(&text).unwrap();
+    let p = s.paired.as_ref().unwrap();
+    assert_eq!((p.points.len(), p.unpaired), (4, 0));
+    // A trend against ln(width) at each budget, over its 6 pairs.
+    let at: Vec<_> = p
+        .trends
+        .iter()
+        .map(|t| (t.rest["train.epochs"].clone(), t.fit.n))
+        .collect();
+    assert_eq!(at, [(2.into(), 6), (4.into(), 6)]);
+
+    // The change of star - sum from 2 to 4 epochs, seed by seed. Width 8: +1 - 3, +1 - (-1),
+    // +2 - 6 = -2, +2, -4 points: mean -1.333333, squared deviations 0.444444 + 11.111111 +
+    // 7.111111 = 18.666667, std sqrt(18.666667 / 2) = 3.055050, se 1.763834, half 4.302653 *
+    // 1.763834 = 7.589166 -> [-8.922499, +6.255833]. Width 16: 0 - 2, 1 - 1, -1 - 1 = -2, 0, -2:
+    // mean -1.333333, std sqrt(2.666667 / 2) = 1.154701, se 0.666667, half 2.868435
+    // -> [-4.201768, +1.535102].
+    let [w8, w16] = &p.changes[..] else {
+        panic!("one change per width: {:?}", p.changes)
+    };
+    assert_eq!(
+        (w8.field.as_str(), &w8.from, &w8.to),
+        ("train.epochs", &2.into(), &4.into())
+    );
+    assert_eq!(w8.point, BTreeMap::from([("width".to_string(), 8.into())]));
+    let scaled: Vec<f64> = w8
+        .differences
+        .iter()
+        .map(|d| (d * 100.0 * 1e6).round() / 1e6)
+        .collect();
+    assert_eq!(scaled, [-2.0, 2.0, -4.0]);
+    let [lo, hi] = w8.stat.ci95.unwrap();
+    assert!(
+        close(lo * 100.0, -8.922499) && close(hi * 100.0, 6.255833),
+        "{lo} {hi}"
+    );
+    let [lo, hi] = w16.stat.ci95.unwrap();
+    assert!(
+        close(lo * 100.0, -4.201768) && close(hi * 100.0, 1.535102),
+        "{lo} {hi}"
+    );
+
+    // Each point against the linear run of its own budget: width 8 sum at 4 epochs is 65, 67, 63
+    // against 65, 64, 63 -> 0, +3, 0 (against the 2-epoch linear it would be +4, +7, +4).
+    let b = s.vs_baseline.as_ref().unwrap();
+    assert_eq!((b.points.len(), b.unpaired), (8, 0));
+    let w8_sum_long = b
+        .points
+        .iter()
+        .find(|q| q.point["width"] == 8 && q.point["mode"] == "sum" && q.point["train.epochs"] == 4)
+        .unwrap();
+    let scaled: Vec<f64> = w8_sum_long
+        .differences
+        .iter()
+        .map(|d| (d * 100.0 * 1e6).round() / 1e6)
+        .collect();
+    assert_eq!(scaled, [0.0, 3.0, 0.0]);
+
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    for line in [
+        "Change of star - sum in best_test_top1 between epochs budgets (points)",
+        "| point | epochs | n | mean ± std | 95% CI | per-seed changes |",
+        "| width 8 | 2 → 4 | 3 | -1.33 ± 3.06 | [-8.92, +6.26] | -2.00, +2.00, -4.00 |",
+        "| width 16 | 2 → 4 | 3 | -1.33 ± 1.15 | [-4.20, +1.54] |",
+        "Trend at epochs 4: the difference changes by",
+        "minus the `linear` run of the same seed and epochs",
+    ] {
+        assert!(md.contains(line), "summary.md lacks {line:?}:\n{md}");
+    }
+
+    // The figure: star - sum against the budget, a line per width in the width's colour.
+    let records = results::collect(&plan, dir.path()).records;
+    let inputs = inputs(&exp, &records, &s);
+    let (budget, plot) = figures::budget::difference_vs_budget(inputs).unwrap();
+    assert_eq!(
+        (budget.as_str(), plot.x_label.as_str()),
+        ("train.epochs", "epochs")
+    );
+    assert!(plot.zero_line && !plot.x_log && plot.difference.is_none());
+    let lines: Vec<(&str, Option<usize>, Look, Vec<f64>)> = plot
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.name.as_str(),
+                l.color,
+                l.look,
+                l.points.iter().map(|q| q.0).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("width 8", Some(0), Look::Solid, vec![2.0, 4.0]),
+            ("width 16", Some(1), Look::Solid, vec![2.0, 4.0])
+        ]
+    );
+    // width 8 at 2 epochs: mean +2.666667 with the width-8 interval of the test above
+    let e = &plot.lines[0].points[0].1;
+    assert!(
+        close(e.mean, 2.666667) && close(e.lo, -6.057338) && close(e.hi, 11.390672),
+        "{e:?}"
+    );
+    assert!(
+        plot.frame.caption.contains("n = 3 seeds per point"),
+        "{}",
+        plot.frame.caption
+    );
+    assert!(plot.frame.caption.contains("Paper: star's lead is capacity"));
+    assert!(
+        dir.path()
+            .join("best_test_top1_difference_vs_train_epochs.png")
+            .is_file()
+    );
+    // without a budget axis there is no such figure
+    let width = experiment(dir.path(), WIDTH);
+    let plain = write_records(&width, dir.path(), width_top1);
+    let records = results::collect(&plain, dir.path()).records;
+    let summary = report::build(&width, &records);
+    assert!(figures::budget::difference_vs_budget(self::inputs(&width, &records, &summary)).is_none());
+    assert!(summary.paired.unwrap().changes.is_empty());
 }

@@ -58,6 +58,15 @@ pub struct TrainRecord {
     /// The test split with the final weights (set when all epochs are done).
     #[serde(default)]
     pub final_test: Option<Evaluation>,
+    /// How well the selected epoch's weights fit the training split: plain cross-entropy and
+    /// accuracy over all of it in eval mode, unlike `train_loss`/`train_top1` (a running,
+    /// label-smoothed mean over batches seen in train mode while the weights moved). Set when all
+    /// epochs are done; records written before it lack it.
+    #[serde(default)]
+    pub selected_fit: Option<Evaluation>,
+    /// The training split in eval mode with the final weights (set when all epochs are done).
+    #[serde(default)]
+    pub final_fit: Option<Evaluation>,
     /// Why the run stopped early (NaN loss, ...); `None` when it ran all epochs.
     pub stopped: Option<String>,
     /// Wall-clock seconds of this process's part of the run (training and evaluation).

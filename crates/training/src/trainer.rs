@@ -256,7 +256,7 @@ impl<'a> Trainer<'a> {
             }
         }
         if self.next_epoch == self.cfg.epochs {
-            self.test_at_the_end(test);
+            self.test_at_the_end(train, test);
         }
         Ok(())
     }

@@ -26,6 +26,9 @@ struct Opts {
     stop_after: Option<usize>,
     /// Select the epoch on [`misleading_val`].
     val: bool,
+    /// Pass the training split as the test split too (its per-epoch `test_*` are then the
+    /// training split in eval mode).
+    test_on_training: bool,
 }
 
 /// A validation split built to disagree with the test split: blobs whose labels are shifted by
@@ -55,7 +58,9 @@ fn run(cfg: &TrainConfig, opts: Opts) -> TrainRecord {
     if let Some(path) = opts.resume {
         trainer = trainer.resume(&path).unwrap();
     }
-    trainer.fit(&tr, &te).unwrap()
+    trainer
+        .fit(&tr, if opts.test_on_training { &tr } else { &te })
+        .unwrap()
 }
 
 #[test]
@@ -403,4 +408,72 @@ fn fit_is_train_epoch_then_evaluate_each_epoch() {
         );
         assert_eq!(t.images, 120);
     }
+}
+
+#[test]
+fn the_training_fit_is_an_eval_mode_pass_over_the_whole_training_split() {
+    let _g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cfg = TrainConfig {
+        epochs: 5,
+        lr: 0.003,
+        ..config()
+    };
+    let lean = run(
+        &cfg,
+        Opts {
+            val: true,
+            ..Default::default()
+        },
+    );
+    // The same run testing the training split every epoch: its per-epoch test numbers are the
+    // training split in eval mode with each epoch's weights.
+    let on_training = run(
+        &TrainConfig {
+            eval_test_every_epoch: true,
+            ..cfg.clone()
+        },
+        Opts {
+            val: true,
+            test_on_training: true,
+            ..Default::default()
+        },
+    );
+    let at = |e: usize| {
+        let m = &on_training.epochs[e];
+        training::Evaluation {
+            loss: m.test_loss.unwrap(),
+            top1: m.test_top1.unwrap(),
+            top5: m.test_top5,
+        }
+    };
+    let selected = lean.selected.as_ref().unwrap().epoch;
+    assert!(selected < 4, "the selected epoch must not be the last: {lean:?}");
+    assert_eq!(lean.selected_fit, Some(at(selected)));
+    assert_eq!(lean.final_fit, Some(at(4)));
+    assert_ne!(lean.selected_fit, lean.final_fit);
+
+    // By hand, with plain tensor ops on the final weights: unsmoothed mean cross-entropy and
+    // top-1 over all 120 training points, dropout off.
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = Tiny::new(&vs, 11);
+    let tr = blobs(120, 1);
+    let record = Trainer::new(&model, &vs, &cfg)
+        .unwrap()
+        .fit(&tr, &blobs(60, 2))
+        .unwrap();
+    let logits = tch::no_grad(|| nn::ModuleT::forward_t(&model, &tr.x, false));
+    let loss = logits.cross_entropy_for_logits(&tr.y).double_value(&[]);
+    let correct = logits
+        .argmax(1, false)
+        .eq_tensor(&tr.y)
+        .sum(Kind::Int64)
+        .int64_value(&[]);
+    let fit = record.final_fit.unwrap();
+    assert!((fit.loss - loss).abs() < 1e-6, "{} vs {loss}", fit.loss);
+    assert_eq!(fit.top1, correct as f64 / 120.0);
+    // not the running, label-smoothed training numbers of the last epoch
+    let last = record.last.unwrap();
+    assert_ne!((fit.loss, fit.top1), (last.train_loss, last.train_top1));
+    // without a validation split the last epoch is the selected one: one fit, reported twice
+    assert_eq!(record.selected_fit, record.final_fit);
 }

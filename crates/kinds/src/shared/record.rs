@@ -54,6 +54,15 @@ pub fn outcome(
             insert_test(&mut other, &t);
             other.insert("selected_epoch".to_string(), s.epoch as f64);
         }
+        // The fit to the training split in eval mode, beside the test numbers of the same weights:
+        // `eval_*` at the selected epoch, `final_eval_*` at the last (the moons kind's names for
+        // eval-mode numbers on training points).
+        if let Some(f) = record.final_fit {
+            insert_fit(&mut final_metrics, &f);
+        }
+        if let (Some(_), Some(f)) = (&record.selected, record.selected_fit) {
+            insert_fit(&mut other, &f);
+        }
     }
     Ok(RunOutcome {
         final_metrics,
@@ -73,6 +82,11 @@ fn insert_test(into: &mut BTreeMap<String, f64>, t: &training::Evaluation) {
     if let Some(t5) = t.top5 {
         into.insert("test_top5".to_string(), t5);
     }
+}
+
+fn insert_fit(into: &mut BTreeMap<String, f64>, f: &training::Evaluation) {
+    into.insert("eval_loss".to_string(), f.loss);
+    into.insert("eval_top1".to_string(), f.top1);
 }
 
 /// One epoch as flat metrics: `train_*` are running means over the epoch's training batches,
@@ -98,4 +112,56 @@ pub fn epoch_metrics(m: &EpochMetrics, evaluated: Evaluated) -> BTreeMap<String,
     ];
     out.extend(evaluated.into_iter().filter_map(|(k, v)| Some((k, v?))));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use training::Evaluation;
+
+    fn epoch(e: usize) -> EpochMetrics {
+        EpochMetrics {
+            epoch: e,
+            lr: 0.0,
+            train_loss: 0.9,
+            train_top1: 0.6,
+            val_loss: Some(0.5),
+            val_top1: Some(0.8),
+            val_top5: None,
+            test_loss: None,
+            test_top1: None,
+            test_top5: None,
+            train_s: 1.0,
+            train_img_per_s: 10.0,
+        }
+    }
+
+    #[test]
+    fn the_training_fit_is_reported_beside_the_test_numbers_of_the_same_weights() {
+        let fit = |loss, top1| {
+            Some(Evaluation {
+                loss,
+                top1,
+                top5: Some(1.0),
+            })
+        };
+        let mut record = TrainRecord::default();
+        record.push(epoch(0));
+        record.push(epoch(1));
+        record.selected_test = fit(0.7, 0.75);
+        record.final_test = fit(0.6, 0.78);
+        record.selected_fit = fit(0.4, 0.85);
+        record.final_fit = fit(0.3, 0.9);
+        let out = outcome(Ok(record.clone()), BTreeMap::new(), Evaluated::TestSet).unwrap();
+        let m = out.summary_metrics();
+        assert_eq!((m["eval_loss"], m["eval_top1"]), (0.4, 0.85));
+        assert_eq!((m["final_eval_loss"], m["final_eval_top1"]), (0.3, 0.9));
+        assert_eq!((m["test_top1"], m["final_test_top1"]), (0.75, 0.78));
+        assert!(!m.contains_key("eval_top5") && !m.contains_key("best_eval_loss"));
+        // records written before the fit was measured have none of its names
+        record.selected_fit = None;
+        record.final_fit = None;
+        let old = outcome(Ok(record), BTreeMap::new(), Evaluated::TestSet).unwrap();
+        assert!(old.summary_metrics().keys().all(|k| !k.contains("eval_")));
+    }
 }

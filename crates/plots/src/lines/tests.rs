@@ -58,6 +58,7 @@ fn plot() -> LinePlot {
             }],
         }),
         baseline: None,
+        zero_line: false,
     }
 }
 
@@ -117,4 +118,18 @@ fn a_baseline_far_below_the_lines_is_drawn_and_named_inside_the_y_range() {
         "the y range takes in the baseline: {with:?}"
     );
     assert!(with.iter().any(|t| t == "linear"), "legend names it: {with:?}");
+}
+
+#[test]
+fn the_zero_line_brings_zero_into_the_y_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = |p: &LinePlot, name: &str| svg_texts(&line_plot(p, &dir.path().join(name)).unwrap().svg);
+    let mut p = plot();
+    p.difference = None;
+    p.reference = None;
+    // The lines span 63..70: no y tick at 0 unless the zero line asks for it.
+    assert!(!texts(&p, "without").iter().any(|t| t == "0"));
+    p.zero_line = true;
+    let with = texts(&p, "with");
+    assert!(with.iter().any(|t| t == "0"), "{with:?}");
 }

@@ -6,6 +6,9 @@
 //!   beside): [`sweep_figure::line_plot`];
 //! - sweeps without one (ablations, `[[sweep.extra]]` baselines): `<metric>_dots`, a dot plot
 //!   grouped as `[output] groups` says: [`sweep_figure::dot_plot`];
+//! - a sweep over the training budget (`train.epochs`) with `[output] compare`:
+//!   `<metric>_difference_vs_train_epochs`, the paired difference against the budget, a line per
+//!   width: [`budget::difference_vs_budget`];
 //! - training kinds: `curves` (loss and test accuracy per epoch, mean over seeds);
 //! - moons: `boundaries`; implicit_dim: `implicit_dim` and `implicit_dim_stacked`.
 //!
@@ -18,6 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use kinds::KindName;
 
+pub mod budget;
 pub mod common;
 pub mod curves;
 pub mod implicit_dim;
@@ -48,6 +52,10 @@ pub fn draw(inputs: Inputs<'_>, results: &Path) -> Result<Vec<PathBuf>> {
     match exp.experiment.kind {
         KindName::Train | KindName::Moons => {
             files.extend(sweep_figure()?);
+            if let Some((budget, plot)) = budget::difference_vs_budget(inputs) {
+                let stem = results.join(format!("{metric}_difference_vs_{}", budget.replace('.', "_")));
+                files.push(plots::line_plot(&plot, &stem)?.png);
+            }
             if let Some(c) = curves::curves(inputs) {
                 files.push(plots::training_curves(&c, &results.join("curves"))?.png);
             }

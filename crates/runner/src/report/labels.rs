@@ -23,6 +23,16 @@ pub fn x_axis(exp: &Experiment) -> Option<String> {
         .map(|a| a.key.clone())
 }
 
+/// The budget axis: a swept `train.epochs` that is not the compared field. Paired differences
+/// are followed along it seed by seed (`Paired::changes`) and drawn against it.
+pub fn budget_axis(exp: &Experiment) -> Option<String> {
+    let compared = exp.output.compare.as_ref().map(|c| c.field.as_str());
+    exp.axes
+        .iter()
+        .find(|a| a.path == ["train", "epochs"] && Some(a.key.as_str()) != compared)
+        .map(|a| a.key.clone())
+}
+
 /// The compared field and its base value: `[output] compare`, else a swept `mode` with "sum".
 pub fn mode_field(exp: &Experiment) -> Option<(String, Value)> {
     if let Some(c) = &exp.output.compare {

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use config::Compare;
+use config::{Compare, Experiment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -153,17 +153,47 @@ pub struct Paired {
     pub points: Vec<PairedPoint>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trends: Vec<Trend>,
+    /// How the difference changes between two values of the budget axis (a swept
+    /// `train.epochs`), seed by seed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
     /// Runs of the base or treatment value without a partner of the same seed (left out).
     pub unpaired: usize,
 }
 
-/// Pairs the records by everything but the compared field; `seeds` are the seed axes' keys and
-/// `x` the numeric axis for the trend (if any).
+/// The paired difference at `to` minus the one at `from` along the budget axis, per seed, at one
+/// point of the other fields: does the gap grow or shrink with more training? Both differences of
+/// a seed come from runs with the same data and initial weights (they depend only on the seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The budget axis (`train.epochs`).
+    pub field: String,
+    pub from: Value,
+    pub to: Value,
+    /// The other swept fields (e.g. the width), without the budget axis and the seeds.
+    pub point: Point,
+    /// The seeds with a pair at both budgets, in the order of `from`'s pairs.
+    pub seeds: Vec<Point>,
+    /// `difference(to) - difference(from)` per seed, in the metric's own units.
+    pub differences: Vec<f64>,
+    #[serde(flatten)]
+    pub stat: MeanCi,
+}
+
+/// The axes a paired comparison is read along: `x` for the trend against ln(x), `budget` for the
+/// change of the difference between budgets (see [`crate::report::labels`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Along<'a> {
+    pub x: Option<&'a str>,
+    pub budget: Option<&'a str>,
+}
+
+/// Pairs the records by everything but the compared field; `seeds` are the seed axes' keys.
 pub fn paired(
     compare: &Compare,
     metric: &str,
     seeds: &[&str],
-    x: Option<&str>,
+    along: Along<'_>,
     records: &[(RunSpec, RunRecord)],
 ) -> Paired {
     // (point without the field, incl. seeds) -> (base value, treatment value)
@@ -202,46 +232,93 @@ pub fn paired(
         groups.push(rest, seed, t - b);
     }
     let points = groups.finish();
+    // Along the compared field itself there is no difference to follow.
+    let budget = along.budget.filter(|b| *b != compare.field);
     Paired {
         field: compare.field.clone(),
         base: compare.base.clone(),
         treatment: compare.treatment.clone(),
         metric: metric.to_string(),
-        trends: x.map(|x| trends(x, &points)).unwrap_or_default(),
+        trends: along.x.map(|x| trends(x, &points)).unwrap_or_default(),
+        changes: budget.map(|b| changes(b, &points)).unwrap_or_default(),
         points,
         unpaired,
     }
 }
 
-/// Every point that is not the extra `label`, minus that extra at the same seed (`[output]
-/// baseline`). The seed fixes the training subset and the batch order; the initial weights differ,
-/// as the models do. `treatment` is null: it is every other point.
-pub fn against_extra(label: &str, metric: &str, seeds: &[&str], records: &[(RunSpec, RunRecord)]) -> Paired {
-    let label = Value::from(label);
-    let value = |r: &RunRecord| r.outcome.summary_metrics().get(metric).copied();
-    let is_base = |spec: &RunSpec| spec.point.get(EXTRA) == Some(&label);
-    let base: Vec<(Point, f64)> = records
+/// One member of `[output] baseline`'s family: an extra labelled `label`, or `label, ...` (e.g.
+/// `linear, 7 epochs`), and the swept fields it sets (key, value), which a point must share to be
+/// compared with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineMember {
+    pub label: String,
+    pub fixes: Vec<(String, Value)>,
+}
+
+/// The extras that form the baseline `label`: the one labelled so, or those labelled `label, ...`,
+/// each with the swept (non-seed) fields it sets.
+pub fn baseline_family(exp: &Experiment, label: &str) -> Vec<BaselineMember> {
+    let prefix = format!("{label}, ");
+    exp.extras
         .iter()
-        .filter(|(spec, _)| is_base(spec))
-        .filter_map(|(spec, r)| Some((split_seeds(spec.point.clone(), seeds).0, value(r)?)))
+        .filter(|e| e.label == label || e.label.starts_with(&prefix))
+        .map(|e| BaselineMember {
+            label: e.label.clone(),
+            fixes: exp
+                .axes
+                .iter()
+                .filter(|a| !a.is_seed())
+                .filter_map(|a| {
+                    let (_, v) = e.sets.iter().find(|(path, _)| *path == a.path)?;
+                    Some((a.key.clone(), v.clone()))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every point outside the baseline family, minus the member of the same seed that shares the
+/// swept fields it sets (`[output] baseline`; with one extra that sets none, simply that extra at
+/// the same seed). The seed fixes the training subset and the batch order; the initial weights
+/// differ, as the models do. `treatment` is null: it is every other point.
+pub fn against_extra(
+    label: &str,
+    family: &[BaselineMember],
+    metric: &str,
+    seeds: &[&str],
+    records: &[(RunSpec, RunRecord)],
+) -> Paired {
+    let value = |r: &RunRecord| r.outcome.summary_metrics().get(metric).copied();
+    let member = |spec: &RunSpec| {
+        let l = spec.point.get(EXTRA)?.as_str()?;
+        family.iter().find(|m| m.label == l)
+    };
+    // (member, seeds, value) of every baseline run
+    let base: Vec<(&BaselineMember, Point, f64)> = records
+        .iter()
+        .filter_map(|(spec, r)| Some((member(spec)?, split_seeds(spec.point.clone(), seeds).0, value(r)?)))
         .collect();
     let mut unpaired = 0;
     let mut groups = Groups::default();
-    for (spec, r) in records.iter().filter(|(spec, _)| !is_base(spec)) {
+    for (spec, r) in records.iter().filter(|(spec, _)| member(spec).is_none()) {
         let Some(t) = value(r) else { continue };
         let (seed, rest) = split_seeds(spec.point.clone(), seeds);
-        match base.iter().find(|(s, _)| *s == seed) {
-            Some((_, b)) => groups.push(rest, seed, t - b),
+        let partner = base
+            .iter()
+            .find(|(m, s, _)| *s == seed && m.fixes.iter().all(|(k, v)| spec.point.get(k) == Some(v)));
+        match partner {
+            Some((_, _, b)) => groups.push(rest, seed, t - b),
             None => unpaired += 1,
         }
     }
     Paired {
         field: EXTRA.to_string(),
-        base: label,
+        base: Value::from(label),
         treatment: Value::Null,
         metric: metric.to_string(),
         points: groups.finish(),
         trends: Vec::new(),
+        changes: Vec::new(),
         unpaired,
     }
 }
@@ -304,6 +381,46 @@ fn trends(x: &str, points: &[PairedPoint]) -> Vec<Trend> {
             })
         })
         .collect()
+}
+
+/// For every two points that differ only in `budget` (`from` < `to`, numerically), the change
+/// of each seed's difference: `to` minus `from`, over the seeds paired at both.
+fn changes(budget: &str, points: &[PairedPoint]) -> Vec<Change> {
+    let without = |p: &PairedPoint| {
+        let mut rest = p.point.clone();
+        let b = rest.remove(budget)?.as_f64()?;
+        Some((rest, b))
+    };
+    let mut out = Vec::new();
+    for from in points {
+        let Some((rest, b0)) = without(from) else { continue };
+        for to in points {
+            let Some((rest1, b1)) = without(to) else { continue };
+            if rest1 != rest || b1 <= b0 {
+                continue;
+            }
+            let (mut seeds, mut differences) = (Vec::new(), Vec::new());
+            for (seed, d0) in from.seeds.iter().zip(&from.differences) {
+                if let Some(i) = to.seeds.iter().position(|s| s == seed) {
+                    seeds.push(seed.clone());
+                    differences.push(to.differences[i] - d0);
+                }
+            }
+            if differences.is_empty() {
+                continue;
+            }
+            out.push(Change {
+                field: budget.to_string(),
+                from: from.point[budget].clone(),
+                to: to.point[budget].clone(),
+                point: rest.clone(),
+                seeds,
+                stat: MeanCi::of(&differences),
+                differences,
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -400,5 +517,39 @@ mod tests {
             "one x value: no slope"
         );
         assert_eq!(Slope::fit(&[(1.0, 1.0), (2.0, 2.0)]).unwrap().ci95, None);
+    }
+
+    fn pp(width: i64, epochs: i64, seeds: &[i64], differences: &[f64]) -> PairedPoint {
+        PairedPoint {
+            point: Point::from([
+                ("width".into(), width.into()),
+                ("train.epochs".into(), epochs.into()),
+            ]),
+            seeds: seeds
+                .iter()
+                .map(|s| Point::from([("train.seed".into(), (*s).into())]))
+                .collect(),
+            differences: differences.to_vec(),
+            stat: MeanCi::of(differences),
+        }
+    }
+
+    #[test]
+    fn the_change_between_budgets_pairs_seeds_and_skips_those_missing_at_one() {
+        // Width 8 at 7 and 21 epochs; seed 2 has no pair at 21 epochs. Width 16 only at 7.
+        let points = [
+            pp(8, 21, &[0, 1], &[0.5, 1.0]),
+            pp(8, 7, &[0, 1, 2], &[2.0, 3.0, 9.0]),
+            pp(16, 7, &[0, 1], &[1.0, 1.0]),
+        ];
+        let c = changes("train.epochs", &points);
+        assert_eq!(c.len(), 1, "{c:?}");
+        let c = &c[0];
+        assert_eq!((c.from.clone(), c.to.clone()), (Value::from(7), Value::from(21)));
+        assert_eq!(c.point, Point::from([("width".into(), 8.into())]));
+        assert_eq!(c.seeds.len(), 2);
+        // 0.5 - 2.0 and 1.0 - 3.0, in the order of the 7-epoch pairs
+        assert_eq!(c.differences, [-1.5, -2.0]);
+        assert_eq!(c.stat.mean, -1.75);
     }
 }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sweep::RunSpec;
 
-use super::labels::x_axis;
-use super::stats::{self, Paired, Point, Stat};
+use super::labels::{budget_axis, x_axis};
+use super::stats::{self, Along, Paired, Point, Stat};
 use crate::results::RunRecord;
 
 /// `summary.json`.
@@ -38,16 +38,19 @@ pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
         .map(|(spec, r)| (spec.group_point(exp), r))
         .collect();
     let seeds = sweep::seed_axes(exp);
-    let x = x_axis(exp);
+    let (x, budget) = (x_axis(exp), budget_axis(exp));
+    let along = Along {
+        x: x.as_deref(),
+        budget: budget.as_deref(),
+    };
     let paired = |c: &Compare| {
         let metric = c.metric.as_deref().unwrap_or(&exp.output.metric);
-        stats::paired(c, metric, &seeds, x.as_deref(), records)
+        stats::paired(c, metric, &seeds, along, records)
     };
-    let vs_baseline = exp
-        .output
-        .baseline
-        .as_ref()
-        .map(|label| stats::against_extra(label, &exp.output.metric, &seeds, records));
+    let vs_baseline = exp.output.baseline.as_ref().map(|label| {
+        let family = stats::baseline_family(exp, label);
+        stats::against_extra(label, &family, &exp.output.metric, &seeds, records)
+    });
     Summary {
         points: summarize(&points),
         paired: exp.output.compare.as_ref().map(paired),

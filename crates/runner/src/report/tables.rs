@@ -9,7 +9,7 @@ use config::sweep::short;
 use sweep::EXTRA;
 
 use super::labels::{key_name, point_name, scale, value_name};
-use super::stats::Paired;
+use super::stats::{self, Paired};
 use super::summary::Summary;
 
 /// The whole `summary.md`.
@@ -147,6 +147,7 @@ fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
             t.fit.n
         );
     }
+    change_rows(out, exp, p, &diff);
     if p.unpaired > 0 {
         let _ = writeln!(
             out,
@@ -158,14 +159,78 @@ fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
     }
 }
 
+/// The change of the difference between two budgets, seed by seed (`Paired::changes`).
+fn change_rows(out: &mut String, exp: &Experiment, p: &Paired, diff: &str) {
+    let Some(first) = p.changes.first() else { return };
+    let (k, unit) = units(&p.metric);
+    let budget = key_name(exp, &first.field);
+    let _ = writeln!(
+        out,
+        "Change of {diff} in {} between {budget} budgets ({unit}): per seed, the difference at the \
+         larger budget minus the one at the smaller (both pairs of a seed share its data and initial \
+         weights; each budget has its own schedule). 95% CI as above.\n",
+        p.metric
+    );
+    row(
+        out,
+        &[
+            "point",
+            budget.as_str(),
+            "n",
+            "mean ± std",
+            "95% CI",
+            "per-seed changes",
+        ]
+        .map(String::from),
+    );
+    row(out, &vec!["---".to_string(); 6]);
+    for c in &p.changes {
+        let ci = c.stat.ci95.map_or_else(
+            || "-".into(),
+            |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
+        );
+        let each: Vec<String> = c.differences.iter().map(|d| signed(d * k)).collect();
+        let label = if c.point.is_empty() {
+            diff.to_string()
+        } else {
+            point_name(exp, &c.point)
+        };
+        let cells = [
+            label,
+            format!("{} → {}", value_name(exp, &c.from), value_name(exp, &c.to)),
+            c.stat.n.to_string(),
+            format!("{} ± {}", signed(c.stat.mean * k), num(c.stat.std * k)),
+            ci,
+            each.join(", "),
+        ];
+        row(out, &cells);
+    }
+    out.push('\n');
+}
+
 /// Every other point minus the baseline extra at the same seed.
 fn baseline_table(out: &mut String, exp: &Experiment, p: &Paired) {
     let (_, unit) = units(&p.metric);
     let base = value_name(exp, &p.base);
     let _ = writeln!(out, "## Each point - {base} in {} ({unit})\n", p.metric);
+    // A family of baselines (`linear, 7 epochs`, ...) is matched on the swept fields it sets.
+    let fixed: Vec<String> = stats::baseline_family(exp, &short(&p.base))
+        .iter()
+        .flat_map(|m| m.fixes.iter().map(|(k, _)| key_name(exp, k)))
+        .fold(Vec::new(), |mut v, k| {
+            if !v.contains(&k) {
+                v.push(k);
+            }
+            v
+        });
+    let same = if fixed.is_empty() {
+        "seed".to_string()
+    } else {
+        format!("seed and {}", fixed.join(", "))
+    };
     let _ = writeln!(
         out,
-        "Every other point minus the `{base}` run of the same seed (same training subset and batch \
+        "Every other point minus the `{base}` run of the same {same} (same training subset and batch \
          order; the initial weights differ, as the models do). 95% CI: mean ± t(0.975, n - 1) · \
          std / √n.\n"
     );

@@ -1,5 +1,6 @@
-//! Training curves: per point (mean over its seeds) the training loss and test accuracy per
-//! epoch, coloured by the swept quantity and dashed for the base mode.
+//! Training curves: per point (mean over its seeds, with a 95% t-interval band) the training loss
+//! and held-out accuracy per epoch, epochs from 0, coloured by the swept quantity and dashed for
+//! the base mode.
 
 use plots::{Curve, CurvePoint, Curves, Frame};
 
@@ -7,6 +8,7 @@ use kinds::KindName;
 
 use super::common::{Colors, Inputs, color_key, look, n_text};
 use crate::report::labels::{key_name, mode_field, point_name, title, value_name};
+use crate::report::stats::MeanCi;
 use crate::results::RunRecord;
 
 /// Per-epoch names of the held-out accuracy, newest first: `test_top1` (when the test split was
@@ -43,16 +45,18 @@ pub fn curves(inputs: Inputs<'_>) -> Option<Curves> {
         .iter()
         .map(|(point, runs)| {
             let epochs = runs.iter().map(|r| r.outcome.epochs.len()).min().unwrap_or(0);
-            let mean = |e: usize, key: &str| {
+            // Mean over the seeds and its 95% t-interval (NaN bounds with fewer than 2 seeds).
+            let over_seeds = |e: usize, key: &str, k: f64| {
                 let vs: Vec<f64> = runs
                     .iter()
                     .filter_map(|r| r.outcome.epochs[e].get(key).copied())
                     .collect();
                 if vs.is_empty() {
-                    f64::NAN
-                } else {
-                    vs.iter().sum::<f64>() / vs.len() as f64
+                    return (f64::NAN, [f64::NAN; 2]);
                 }
+                let m = MeanCi::of(&vs);
+                let [lo, hi] = m.ci95.unwrap_or([f64::NAN; 2]);
+                (m.mean * k, [lo * k, hi * k])
             };
             let name = if point.is_empty() {
                 exp.experiment.name.clone()
@@ -63,11 +67,18 @@ pub fn curves(inputs: Inputs<'_>) -> Option<Curves> {
                 name,
                 color: colors.of(color_key(exp, point)),
                 look: look(exp, point),
+                // Epochs from 0, as the records and `selected_epoch` count them.
                 epochs: (0..epochs)
-                    .map(|e| CurvePoint {
-                        epoch: (e + 1) as f64,
-                        train_loss: mean(e, "train_loss"),
-                        eval_top1: mean(e, accuracy_key) * 100.0,
+                    .map(|e| {
+                        let (train_loss, train_loss_ci) = over_seeds(e, "train_loss", 1.0);
+                        let (eval_top1, eval_top1_ci) = over_seeds(e, accuracy_key, 100.0);
+                        CurvePoint {
+                            epoch: e as f64,
+                            train_loss,
+                            eval_top1,
+                            train_loss_ci,
+                            eval_top1_ci,
+                        }
                     })
                     .collect(),
             }
@@ -93,7 +104,7 @@ pub fn curves(inputs: Inputs<'_>) -> Option<Curves> {
         frame: Frame {
             title: format!("{}: training curves", title(exp)),
             caption: format!(
-                "mean over seeds, {}{styles}",
+                "mean over seeds, bands: 95% t-interval, epochs from 0; {}{styles}",
                 n_text(exp, groups.iter().map(|(_, r)| r.len()))
             ),
         },

@@ -70,7 +70,8 @@ pub fn line_plot(inputs: Inputs<'_>) -> Option<(String, LinePlot)> {
     let difference = inputs.paired.and_then(|p| difference_panel(inputs, p, &x, k));
     let counts: Vec<usize> = by_point.iter().map(|(_, v)| v.len()).collect();
     let mut caption = format!(
-        "{}; {}",
+        "{}{}; {}",
+        budget(inputs).map_or_else(String::new, |e| format!("{e} epochs; ")),
         n_text(exp, counts.iter().copied()),
         intervals(&counts, "markers")
     );
@@ -102,8 +103,20 @@ pub fn line_plot(inputs: Inputs<'_>) -> Option<(String, LinePlot)> {
         difference,
         reference: reference(inputs, k),
         baseline,
+        zero_line: false,
     };
     Some((x, plot))
+}
+
+/// The training budget every run of the sweep shares (`train.epochs`), when it is one: a figure
+/// of a sweep says how long its runs trained.
+fn budget(inputs: Inputs<'_>) -> Option<u64> {
+    let mut epochs = inputs
+        .records
+        .iter()
+        .map(|(spec, _)| spec.config.to_json()["train"]["epochs"].as_u64());
+    let first = epochs.next()??;
+    epochs.all(|e| e == Some(first)).then_some(first)
 }
 
 /// `[output] baseline`'s extra (e.g. the linear classifier) as a level across the plot.
