@@ -2,9 +2,10 @@
 //!
 //! `[model] arch` picks the network (`train/model.rs`): `demonet` (default; every other `[model]`
 //! field is a `demonet::Config` field), `starnet` (`starnet::Config` fields: base_dim, depths, ...)
-//! or `linear` (the linear baseline: in_chans, image_size, num_classes). The model's input
-//! channels, classes and image size must match the data (`train/fit.rs`): a mismatch is an error,
-//! not a silent fix, so that a config states exactly what it trains.
+//! or `linear` (the linear baseline: in_chans, image_size, num_classes); for 1-D signals
+//! (MNIST-1D) `demonet1d`, `mlp1d`, `cnn1d` or `linear` with `length`. The model's input
+//! channels, classes and image size (or signal length) must match the data (`train/fit.rs`): a
+//! mismatch is an error, not a silent fix, so that a config states exactly what it trains.
 //!
 //! `[data]` defaults differ from the library's in two fields, so that a run is honest out of the
 //! box: `val_size = 0.1` (the epoch is selected on a validation split, never on the test split)
@@ -16,7 +17,6 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tch::nn;
 use toml::Spanned;
 use toml::de::DeValue;
 use training::data::{DataName, DataSeed, DataSpec, ValSize};
@@ -105,13 +105,6 @@ impl RunKind for Train {
                 "`name` = \"moons\" gives 2-D points: use kind = \"moons\" for them",
             ));
         }
-        if cfg.data.name == DataName::Mnist1d {
-            return Err(FieldError::new(
-                "data",
-                Some("name"),
-                "`name` = \"mnist1d\" gives 1-D signals, which no model of the train kind reads yet",
-            ));
-        }
         fit(&cfg.model, &DataShape::from_spec(&cfg.data))
     }
 
@@ -125,13 +118,7 @@ impl RunKind for Train {
         let data_s = t0.elapsed().as_secs_f64();
         // A folder's shape is known only now that its files are read.
         fit(&cfg.model, &DataShape::of(&data)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (vs, model, model_s) = build(ctx, ctx.device, seed, |p| -> Result<Box<dyn nn::ModuleT>> {
-            Ok(match &cfg.model {
-                ModelConfig::Demonet(c) => Box::new(demonet::DemoNet::new(p, c)?),
-                ModelConfig::Starnet(c) => Box::new(starnet::model::StarNet::new(p, c)?),
-                ModelConfig::Linear(c) => Box::new(demonet::LinearClassifier::new(p, c)?),
-            })
-        })?;
+        let (vs, model, model_s) = build(ctx, ctx.device, seed, |p| cfg.model.build(p))?;
         let loader = data.loader(cfg.train.batch_size, true, seed);
         let (train_split, val_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TestSet);
