@@ -124,13 +124,18 @@ impl Experiment {
             c.check(&axes)
                 .map_err(|e| source.error_at(output_span.clone(), e))?;
         }
-        if let Some(label) = &output.baseline
-            && !extras.iter().any(|e| e.label == *label)
+        for (key, label) in output
+            .baseline
+            .iter()
+            .map(|l| ("baseline", l))
+            .chain(output.also_baseline.iter().map(|l| ("also_baseline", l)))
         {
-            let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
-            let msg =
-                format!("[output] baseline: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
-            return Err(source.error_at(output_span, msg));
+            if !extras.iter().any(|e| e.label == *label) {
+                let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
+                let msg =
+                    format!("[output] {key}: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
+                return Err(source.error_at(output_span, msg));
+            }
         }
         Ok(Experiment {
             source,

@@ -70,6 +70,9 @@ pub struct OutputSection {
     /// An extra's label, e.g. `baseline = "linear"`: `summary.md` adds every other point minus
     /// that extra at the same seed (same training subset and batch order).
     pub baseline: Option<String>,
+    /// More extras every other point is compared with, seed by seed, one table each after
+    /// `baseline`'s, e.g. `also_baseline = ["star/none"]` (arms paired against two references).
+    pub also_baseline: Vec<String>,
     /// Display names for swept values or fields in figures and tables, e.g.
     /// `labels = { "star/star/sum/sum" = "star in stages 1-2", "model.act" = "act" }`.
     pub labels: BTreeMap<String, String>,
@@ -102,6 +105,7 @@ impl Default for OutputSection {
             compare: None,
             also_compare: Vec::new(),
             baseline: None,
+            also_baseline: Vec::new(),
             labels: BTreeMap::new(),
             columns: Vec::new(),
             groups: Vec::new(),
