@@ -171,6 +171,17 @@ impl DemoNet1d {
         stem + cfg.depth * block + 2 * d + d * cfg.num_classes + cfg.num_classes
     }
 
+    /// Each block's features after the merge, before `g` (`B x T x 3 width`), in eval mode.
+    pub fn merged_features(&self, xs: &Tensor) -> Vec<Tensor> {
+        let mut x = self.tokens_of(xs);
+        let mut features = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            features.push(block.merged(&x));
+            x = block.forward_t(&x, false);
+        }
+        features
+    }
+
     fn tokens_of(&self, xs: &Tensor) -> Tensor {
         xs.apply(&self.stem).transpose(1, 2)
     }

@@ -29,10 +29,12 @@ use crate::metrics::Evaluated;
 use crate::outcome::RunOutcome;
 use crate::shared::{Progress, build, load_cached, on_device, outcome, with_checkpoints};
 
+mod feature_dim;
 mod fit;
 mod model;
+pub use feature_dim::{RANK_TOL, feature_dimensions};
 pub use fit::{DataShape, fit};
-pub use model::{ModelConfig, check_model, default_arch};
+pub use model::{ModelConfig, Network, check_model, default_arch};
 
 /// The sections of a `train` config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +138,14 @@ impl RunKind for Train {
         if let Some(first) = observer.first_step_s {
             timings.insert("first_step_s".to_string(), first);
         }
-        outcome(result, timings, Evaluated::TestSet)
+        let mut out = outcome(result, timings, Evaluated::TestSet)?;
+        // DemoNet: the effective dimension of each block's merged features, final weights, test split.
+        if out.stopped.is_none() {
+            let features = |x: &tch::Tensor| model.merged_features(x).unwrap_or_default();
+            let eval_loader = data.loader(cfg.train.eval_batch_size(), false, seed);
+            out.other
+                .extend(feature_dimensions(&features, &test_split, &eval_loader));
+        }
+        Ok(out)
     }
 }

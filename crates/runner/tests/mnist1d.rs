@@ -90,6 +90,21 @@ fn every_signal_model_trains_on_mnist1d_and_writes_a_record() {
             _ => 866,
         };
         assert_eq!(params, want, "{name}");
+        // DemoNet records carry the effective dimension of their one block's merged features.
+        let other = outcome["other"].as_object().unwrap();
+        if name == "demonet1d" {
+            for key in ["feat_pr_block0", "feat_rank_block0", "feat_pr", "feat_rank"] {
+                let v = other[key].as_f64().unwrap();
+                assert!(v > 0.0 && v <= 1.0, "{name} {key} = {v}");
+            }
+            assert!(
+                other["feat_pr"].as_f64() <= other["feat_rank"].as_f64(),
+                "{other:?}"
+            );
+            assert!(!other.contains_key("feat_pr_block1"), "one block only");
+        } else {
+            assert!(!other.contains_key("feat_pr"), "{name}: {other:?}");
+        }
     }
     // The linear extra kept the grid's other training fields and set its own weight decay.
     let linear = records.iter().find(|r| arch(r) == "linear").unwrap();

@@ -82,7 +82,7 @@ impl ModelConfig {
     }
 
     /// Builds the network under `p` (its constructor checks the sizes).
-    pub fn build(&self, p: &nn::Path) -> anyhow::Result<Box<dyn nn::ModuleT>> {
+    pub fn build(&self, p: &nn::Path) -> anyhow::Result<Box<dyn Network>> {
         Ok(match self {
             ModelConfig::Demonet(c) => Box::new(demonet::DemoNet::new(p, c)?),
             ModelConfig::Starnet(c) => Box::new(starnet::model::StarNet::new(p, c)?),
@@ -93,6 +93,32 @@ impl ModelConfig {
         })
     }
 }
+
+/// A network the train kind trains: a module, and for DemoNet its blocks' merged features.
+pub trait Network: nn::ModuleT {
+    /// Each block's features after the merge, before the 3d -> d projection (features last), in
+    /// eval mode; `None` for models without DemoNet blocks.
+    fn merged_features(&self, _xs: &tch::Tensor) -> Option<Vec<tch::Tensor>> {
+        None
+    }
+}
+
+impl Network for demonet::DemoNet {
+    fn merged_features(&self, xs: &tch::Tensor) -> Option<Vec<tch::Tensor>> {
+        Some(demonet::DemoNet::merged_features(self, xs))
+    }
+}
+
+impl Network for demonet::DemoNet1d {
+    fn merged_features(&self, xs: &tch::Tensor) -> Option<Vec<tch::Tensor>> {
+        Some(demonet::DemoNet1d::merged_features(self, xs))
+    }
+}
+
+impl Network for starnet::model::StarNet {}
+impl Network for demonet::LinearClassifier {}
+impl Network for demonet::Mlp1d {}
+impl Network for demonet::Cnn1d {}
 
 /// Validates `[model]` with spans: `arch` picks the struct, the other keys must be its fields.
 pub fn check_model(value: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
