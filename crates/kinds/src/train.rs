@@ -141,10 +141,15 @@ impl RunKind for Train {
         let mut out = outcome(result, timings, Evaluated::TestSet)?;
         // DemoNet: the effective dimension of each block's merged features, final weights, test split.
         if out.stopped.is_none() {
-            let features = |x: &tch::Tensor| model.merged_features(x).unwrap_or_default();
+            let t = Instant::now();
+            let features = |x: &tch::Tensor| model.merged_features(x);
             let eval_loader = data.loader(cfg.train.eval_batch_size(), false, seed);
             out.other
                 .extend(feature_dimensions(&features, &test_split, &eval_loader));
+            if out.other.contains_key("feat_pr_pct") {
+                out.timings
+                    .insert("feature_dim_s".to_string(), t.elapsed().as_secs_f64());
+            }
         }
         Ok(out)
     }

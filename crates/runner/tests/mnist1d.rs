@@ -93,17 +93,22 @@ fn every_signal_model_trains_on_mnist1d_and_writes_a_record() {
         // DemoNet records carry the effective dimension of their one block's merged features.
         let other = outcome["other"].as_object().unwrap();
         if name == "demonet1d" {
-            for key in ["feat_pr_block0", "feat_rank_block0", "feat_pr", "feat_rank"] {
+            for key in [
+                "feat_pr_pct_block0",
+                "feat_rank_pct_block0",
+                "feat_pr_pct",
+                "feat_rank_pct",
+            ] {
                 let v = other[key].as_f64().unwrap();
-                assert!(v > 0.0 && v <= 1.0, "{name} {key} = {v}");
+                assert!(v > 0.0 && v <= 100.0, "{name} {key} = {v}");
             }
             assert!(
-                other["feat_pr"].as_f64() <= other["feat_rank"].as_f64(),
+                other["feat_pr_pct"].as_f64() <= other["feat_rank_pct"].as_f64(),
                 "{other:?}"
             );
-            assert!(!other.contains_key("feat_pr_block1"), "one block only");
+            assert!(!other.contains_key("feat_pr_pct_block1"), "one block only");
         } else {
-            assert!(!other.contains_key("feat_pr"), "{name}: {other:?}");
+            assert!(!other.contains_key("feat_pr_pct"), "{name}: {other:?}");
         }
     }
     // The linear extra kept the grid's other training fields and set its own weight decay.

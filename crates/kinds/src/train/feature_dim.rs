@@ -1,7 +1,8 @@
 //! The effective dimension of a trained DemoNet's hidden features (issue 26, item 4): per block,
 //! the features after the star or sum and before the 3d -> d projection, on the test split, every
 //! token of every test input one sample. Of their covariance spectrum (eigenvalues l_1 >= l_2 ...)
-//! the record keeps, each as a fraction of the 3d features there are:
+//! the record keeps, each as a percentage of the 3d features there are (a fraction in percent, so
+//! that summary tables show it with two decimals):
 //! - the participation ratio (sum l)^2 / sum l^2, between 1 (one direction) and 3d (all equal);
 //! - the numerical rank: eigenvalues above [`RANK_TOL`] times the largest.
 //!
@@ -31,7 +32,7 @@ impl Moments {
         self.outer += f.transpose(0, 1).matmul(&f);
     }
 
-    /// (participation ratio, numerical rank), both as fractions of the feature count.
+    /// (participation ratio, numerical rank), both in percent of the feature count.
     fn dimension(&self) -> (f64, f64) {
         let mean = &self.sum / self.n;
         let cov = (&self.outer - self.n * mean.outer(&mean)) / (self.n - 1.0).max(1.0);
@@ -48,22 +49,26 @@ impl Moments {
             return (0.0, 0.0);
         }
         let rank = eig.iter().filter(|&&l| l > RANK_TOL * largest).count() as f64;
-        (total * total / squares / width, rank / width)
+        (100.0 * total * total / squares / width, 100.0 * rank / width)
     }
 }
 
-/// `feat_pr_block<i>` and `feat_rank_block<i>` for each block, and their means over the blocks
-/// (`feat_pr`, `feat_rank`), from `features` (one tensor per block, features last) on every batch
-/// of `split` as `loader` prepares it.
+/// `feat_pr_pct_block<i>` and `feat_rank_pct_block<i>` for each block, and their means over the
+/// blocks (`feat_pr_pct`, `feat_rank_pct`), from `features` (one tensor per block, features last) on every batch
+/// of `split` as `loader` prepares it. Empty when `features` gives `None` (a model without
+/// DemoNet blocks): then no batch is read past the first.
 pub fn feature_dimensions(
-    features: &dyn Fn(&Tensor) -> Vec<Tensor>,
+    features: &dyn Fn(&Tensor) -> Option<Vec<Tensor>>,
     split: &Split,
     loader: &LoaderConfig,
 ) -> BTreeMap<String, f64> {
     let mut blocks: Vec<Moments> = Vec::new();
     tch::no_grad(|| {
         for (x, _) in split.batches(0, loader) {
-            for (i, f) in features(&x).iter().enumerate() {
+            let Some(per_block) = features(&x) else {
+                return;
+            };
+            for (i, f) in per_block.iter().enumerate() {
                 if blocks.len() == i {
                     let c = *f.size().last().unwrap_or(&0);
                     let zeros = |dims: &[i64]| Tensor::zeros(dims, (Kind::Double, f.device()));
@@ -80,13 +85,19 @@ pub fn feature_dimensions(
     let mut out = BTreeMap::new();
     let dims: Vec<(f64, f64)> = blocks.iter().map(Moments::dimension).collect();
     for (i, (pr, rank)) in dims.iter().enumerate() {
-        out.insert(format!("feat_pr_block{i}"), *pr);
-        out.insert(format!("feat_rank_block{i}"), *rank);
+        out.insert(format!("feat_pr_pct_block{i}"), *pr);
+        out.insert(format!("feat_rank_pct_block{i}"), *rank);
     }
     if !dims.is_empty() {
         let n = dims.len() as f64;
-        out.insert("feat_pr".to_string(), dims.iter().map(|d| d.0).sum::<f64>() / n);
-        out.insert("feat_rank".to_string(), dims.iter().map(|d| d.1).sum::<f64>() / n);
+        out.insert(
+            "feat_pr_pct".to_string(),
+            dims.iter().map(|d| d.0).sum::<f64>() / n,
+        );
+        out.insert(
+            "feat_rank_pct".to_string(),
+            dims.iter().map(|d| d.1).sum::<f64>() / n,
+        );
     }
     out
 }
@@ -119,15 +130,25 @@ mod tests {
             ..LoaderConfig::default()
         };
         // Two "blocks": the features themselves and, as tokens (B x 2 x 3), a reshaped copy.
-        let two = |x: &Tensor| vec![x.shallow_clone(), x.view([-1, 2, 3])];
+        let two = |x: &Tensor| Some(vec![x.shallow_clone(), x.view([-1, 2, 3])]);
         let d = feature_dimensions(&two, &split(features), &loader);
-        let pr = d["feat_pr_block0"] * 6.0;
+        let pr = d["feat_pr_pct_block0"] / 100.0 * 6.0;
         assert!((pr - 25.0 / 17.0).abs() < 0.05, "participation ratio {pr}");
-        assert_eq!(d["feat_rank_block0"], 2.0 / 6.0);
+        assert_eq!(d["feat_rank_pct_block0"], 100.0 * 2.0 / 6.0);
         // As 3-feature tokens: directions 0 and 4 land on token channels 0 and 1: PR 25/17 of 3.
-        assert!((d["feat_pr_block1"] * 3.0 - 25.0 / 17.0).abs() < 0.05, "{d:?}");
-        assert_eq!(d["feat_rank_block1"], 2.0 / 3.0);
-        assert_eq!(d["feat_rank"], (2.0 / 6.0 + 2.0 / 3.0) / 2.0);
+        assert!(
+            (d["feat_pr_pct_block1"] / 100.0 * 3.0 - 25.0 / 17.0).abs() < 0.05,
+            "{d:?}"
+        );
+        assert_eq!(d["feat_rank_pct_block1"], 100.0 * 2.0 / 3.0);
+        assert_eq!(d["feat_rank_pct"], (100.0 * 2.0 / 6.0 + 100.0 * 2.0 / 3.0) / 2.0);
+    }
+
+    #[test]
+    fn a_model_without_blocks_gives_nothing() {
+        let x = Tensor::zeros([10, 3], (Kind::Float, tch::Device::Cpu));
+        let d = feature_dimensions(&|_: &Tensor| None, &split(x), &LoaderConfig::default());
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]
@@ -139,8 +160,8 @@ mod tests {
             shuffle: false,
             ..LoaderConfig::default()
         };
-        let d = feature_dimensions(&|x: &Tensor| vec![x.shallow_clone()], &split(x), &loader);
-        assert!(d["feat_pr_block0"] > 0.99, "{d:?}");
-        assert_eq!(d["feat_rank_block0"], 1.0);
+        let d = feature_dimensions(&|x: &Tensor| Some(vec![x.shallow_clone()]), &split(x), &loader);
+        assert!(d["feat_pr_pct_block0"] > 99.0, "{d:?}");
+        assert_eq!(d["feat_rank_pct_block0"], 100.0);
     }
 }
