@@ -124,20 +124,20 @@ impl Experiment {
             c.check(&axes)
                 .map_err(|e| source.error_at(output_span.clone(), e))?;
         }
-        // `baseline = "linear"` names the extra `linear`, or a family `linear, 7 epochs`, ...
-        let family = |l: &str| {
-            output
-                .baseline
-                .as_ref()
-                .is_some_and(|b| l == b || l.starts_with(&format!("{b}, ")))
-        };
-        if let Some(label) = &output.baseline
-            && !extras.iter().any(|e| family(&e.label))
+        // A baseline label names the extra `linear`, or a family `linear, 7 epochs`, ...
+        let family = |b: &str, l: &str| l == b || l.starts_with(&format!("{b}, "));
+        for (key, label) in output
+            .baseline
+            .iter()
+            .map(|l| ("baseline", l))
+            .chain(output.also_baseline.iter().map(|l| ("also_baseline", l)))
         {
-            let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
-            let msg =
-                format!("[output] baseline: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
-            return Err(source.error_at(output_span, msg));
+            if !extras.iter().any(|e| family(label, &e.label)) {
+                let labels: Vec<&str> = extras.iter().map(|e| e.label.as_str()).collect();
+                let msg =
+                    format!("[output] {key}: no [[sweep.extra]] is labelled {label:?} (labels: {labels:?})");
+                return Err(source.error_at(output_span, msg));
+            }
         }
         Ok(Experiment {
             source,

@@ -72,6 +72,9 @@ pub struct OutputSection {
     /// `linear, 7 epochs`, `linear, 21 epochs` form a family: a point is compared with the member
     /// that shares the swept fields it sets (e.g. `"train.epochs" = 7`).
     pub baseline: Option<String>,
+    /// More extras every other point is compared with, seed by seed, one table each after
+    /// `baseline`'s, e.g. `also_baseline = ["star/none"]` (arms paired against two references).
+    pub also_baseline: Vec<String>,
     /// Display names for swept values or fields in figures and tables, e.g.
     /// `labels = { "star/star/sum/sum" = "star in stages 1-2", "model.act" = "act" }`.
     pub labels: BTreeMap<String, String>,
@@ -107,6 +110,7 @@ impl Default for OutputSection {
             compare: None,
             also_compare: Vec::new(),
             baseline: None,
+            also_baseline: Vec::new(),
             labels: BTreeMap::new(),
             columns: Vec::new(),
             groups: Vec::new(),

@@ -205,6 +205,20 @@ impl DemoNet {
     pub fn config(&self) -> &Config {
         &self.cfg
     }
+
+    /// Each block's features after the merge, before `g` (`B x H x W x 3 width`), in eval mode:
+    /// what the effective dimension of trained features is measured on.
+    pub fn merged_features(&self, xs: &Tensor) -> Vec<Tensor> {
+        let mut x = xs.apply(&self.stem).permute([0, 2, 3, 1]);
+        let mut features = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let y = x.apply(&block.norm).permute([0, 3, 1, 2]);
+            let (x1, x2) = block.f_halves(&y.apply(&block.dwconv).permute([0, 2, 3, 1]));
+            features.push(star(&x1, &x2, block.mode, block.act));
+            x = block.forward_t(&x, false);
+        }
+        features
+    }
 }
 
 impl nn::ModuleT for DemoNet {

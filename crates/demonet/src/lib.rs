@@ -1,6 +1,7 @@
 //! DemoNet, the isotropic sum-vs-star ablation network of the paper, and its baselines.
 //!
 //! - [`demonet`]: the image DemoNet ([`Config`], [`DemoNet`]); [`cost`]: its parameters and MACs.
+//! - [`demonet1d`]: the same DemoNet on 1-D signals (MNIST-1D), with the image [`Config`].
 //! - [`demonet2d`]: the two-moons DemoNet and its decision-boundary grid.
 //! - [`linear_baseline`]: the linear classifier the no-activation ablation is read against.
 //! - [`mlp1d`], [`cnn1d`]: the MNIST-1D paper's MLP and small CNN, its table's anchors, with
@@ -12,6 +13,7 @@
 pub mod cnn1d;
 pub mod cost;
 pub mod demonet;
+pub mod demonet1d;
 pub mod demonet2d;
 pub mod linear_baseline;
 pub mod mlp1d;
@@ -20,6 +22,7 @@ pub mod torch_default;
 pub use cnn1d::{Cnn1d, Cnn1dConfig};
 pub use cost::{macs, params};
 pub use demonet::{Config, DemoNet};
+pub use demonet1d::DemoNet1d;
 pub use demonet2d::{Config2d, DemoNet2d, Grid, class1_probability};
 pub use layers::{Act, Mode};
 pub use linear_baseline::{LinearClassifier, LinearConfig};

@@ -3,6 +3,8 @@
 //! Fashion-MNIST is almost linearly separable (a linear model reaches about 84%), so a DemoNet
 //! without activations can only be said to "collapse" relative to this line.
 //! `flatten -> Linear(in_chans * image_size^2 -> num_classes)`; names `head.weight`, `head.bias`.
+//! For 1-D signals (MNIST-1D, where the published table's logistic regression is this model) set
+//! `length`: the input is then `in_chans x length`.
 
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
@@ -15,10 +17,14 @@ use layers::linear;
 pub struct LinearConfig {
     /// Input image channels.
     pub in_chans: i64,
-    /// Side of the square input images.
+    /// Side of the square input images (not read when `length` is set).
     pub image_size: i64,
     /// Output classes.
     pub num_classes: i64,
+    /// 1-D signals of this length instead of images. Left out of the record when unset, so that
+    /// image runs keep their ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<i64>,
 }
 
 impl Default for LinearConfig {
@@ -28,13 +34,17 @@ impl Default for LinearConfig {
             in_chans: 1,
             image_size: 28,
             num_classes: 10,
+            length: None,
         }
     }
 }
 
 impl LinearConfig {
     pub fn in_features(&self) -> i64 {
-        self.in_chans * self.image_size * self.image_size
+        match self.length {
+            Some(length) => self.in_chans * length,
+            None => self.in_chans * self.image_size * self.image_size,
+        }
     }
 
     pub fn params(&self) -> i64 {
@@ -54,6 +64,7 @@ impl LinearClassifier {
             ("in_chans", cfg.in_chans),
             ("image_size", cfg.image_size),
             ("num_classes", cfg.num_classes),
+            ("length", cfg.length.unwrap_or(1)),
         ] {
             if v < 1 {
                 bail!("linear baseline: {name} must be at least 1, got {v}");
@@ -86,6 +97,24 @@ mod tests {
         let counted: i64 = vs.trainable_variables().iter().map(|t| t.numel() as i64).sum();
         assert_eq!(counted, cfg.params());
         assert_eq!(cfg.params(), 7850);
+    }
+
+    #[test]
+    fn reads_signals_when_given_a_length() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = LinearConfig {
+            length: Some(40),
+            ..LinearConfig::default()
+        };
+        let model = LinearClassifier::new(&vs.root(), &cfg).unwrap();
+        let out = model.forward_t(&Tensor::ones([3, 1, 40], (Kind::Float, Device::Cpu)), false);
+        assert_eq!(out.size(), [3, 10]);
+        assert_eq!(vs.variables()["head.weight"].size(), [10, 40]);
+        assert_eq!(cfg.params(), 410);
+        // Unset, it is not written, so an image run's resolved config (and id) is unchanged.
+        let json = serde_json::to_value(LinearConfig::default()).unwrap();
+        assert!(json.get("length").is_none(), "{json}");
+        assert_eq!(serde_json::to_value(&cfg).unwrap()["length"], 40);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! `[model] arch` picks the network (`train/model.rs`): `demonet` (default; every other `[model]`
 //! field is a `demonet::Config` field), `starnet` (`starnet::Config` fields: base_dim, depths, ...)
-//! or `linear` (the linear baseline: in_chans, image_size, num_classes). The model's input
-//! channels, classes and image size must match the data (`train/fit.rs`): a mismatch is an error,
-//! not a silent fix, so that a config states exactly what it trains.
+//! or `linear` (the linear baseline: in_chans, image_size, num_classes); for 1-D signals
+//! (MNIST-1D) `demonet1d`, `mlp1d`, `cnn1d` or `linear` with `length`. The model's input
+//! channels, classes and image size (or signal length) must match the data (`train/fit.rs`): a
+//! mismatch is an error, not a silent fix, so that a config states exactly what it trains.
 //!
 //! `[data]` defaults differ from the library's in two fields, so that a run is honest out of the
 //! box: `val_size = 0.1` (the epoch is selected on a validation split, never on the test split)
@@ -16,7 +17,6 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tch::nn;
 use toml::Spanned;
 use toml::de::DeValue;
 use training::data::{DataName, DataSeed, DataSpec, ValSize};
@@ -29,10 +29,12 @@ use crate::metrics::Evaluated;
 use crate::outcome::RunOutcome;
 use crate::shared::{Progress, build, load_cached, on_device, outcome, with_checkpoints};
 
+mod feature_dim;
 mod fit;
 mod model;
+pub use feature_dim::{RANK_TOL, feature_dimensions};
 pub use fit::{DataShape, fit};
-pub use model::{ModelConfig, check_model, default_arch};
+pub use model::{ModelConfig, Network, check_model, default_arch};
 
 /// The sections of a `train` config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,13 +107,6 @@ impl RunKind for Train {
                 "`name` = \"moons\" gives 2-D points: use kind = \"moons\" for them",
             ));
         }
-        if cfg.data.name == DataName::Mnist1d {
-            return Err(FieldError::new(
-                "data",
-                Some("name"),
-                "`name` = \"mnist1d\" gives 1-D signals, which no model of the train kind reads yet",
-            ));
-        }
         fit(&cfg.model, &DataShape::from_spec(&cfg.data))
     }
 
@@ -125,13 +120,7 @@ impl RunKind for Train {
         let data_s = t0.elapsed().as_secs_f64();
         // A folder's shape is known only now that its files are read.
         fit(&cfg.model, &DataShape::of(&data)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (vs, model, model_s) = build(ctx, ctx.device, seed, |p| -> Result<Box<dyn nn::ModuleT>> {
-            Ok(match &cfg.model {
-                ModelConfig::Demonet(c) => Box::new(demonet::DemoNet::new(p, c)?),
-                ModelConfig::Starnet(c) => Box::new(starnet::model::StarNet::new(p, c)?),
-                ModelConfig::Linear(c) => Box::new(demonet::LinearClassifier::new(p, c)?),
-            })
-        })?;
+        let (vs, model, model_s) = build(ctx, ctx.device, seed, |p| cfg.model.build(p))?;
         let loader = data.loader(cfg.train.batch_size, true, seed);
         let (train_split, val_split, test_split) = on_device(&data, ctx.device);
         let mut observer = Progress::new(ctx.progress, cfg.train.batch_size, t0, Evaluated::TestSet);
@@ -149,6 +138,19 @@ impl RunKind for Train {
         if let Some(first) = observer.first_step_s {
             timings.insert("first_step_s".to_string(), first);
         }
-        outcome(result, timings, Evaluated::TestSet)
+        let mut out = outcome(result, timings, Evaluated::TestSet)?;
+        // DemoNet: the effective dimension of each block's merged features, final weights, test split.
+        if out.stopped.is_none() {
+            let t = Instant::now();
+            let features = |x: &tch::Tensor| model.merged_features(x);
+            let eval_loader = data.loader(cfg.train.eval_batch_size(), false, seed);
+            out.other
+                .extend(feature_dimensions(&features, &test_split, &eval_loader));
+            if out.other.contains_key("feat_pr_pct") {
+                out.timings
+                    .insert("feature_dim_s".to_string(), t.elapsed().as_secs_f64());
+            }
+        }
+        Ok(out)
     }
 }

@@ -538,6 +538,74 @@ fn a_baseline_extra_and_more_comparisons_get_hand_computed_intervals() {
     assert_eq!(plot.lines.len(), 2, "the extra is not a line of its own");
 }
 
+/// [`with_baseline`] with a second reference extra, `floor` (50 % at every seed), as `also_baseline`.
+fn with_two_baselines() -> String {
+    let floor = "[[sweep.extra]]\nlabel = \"floor\"\nmodel = { arch = \"linear\", in_chans = 1, image_size = 28, num_classes = 10 }\n\"train.lr\" = 0.5\n\n[output]";
+    with_baseline().replacen("[output]", floor, 1).replacen(
+        "baseline = \"linear\"",
+        "baseline = \"linear\"\nalso_baseline = [\"floor\"]",
+        1,
+    )
+}
+
+#[test]
+fn every_point_is_paired_against_each_baseline_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path(), &with_two_baselines());
+    let plan = write_records(&exp, dir.path(), |point| match point.get("extra") {
+        Some(e) if e == "floor" => 0.50,
+        _ => with_linear(point),
+    });
+    report::write(&exp, &plan, dir.path(), false).unwrap();
+    let s: Summary =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+    // Against linear: the four grid points and floor; against floor: the grid points and linear.
+    let b = s.vs_baseline.as_ref().unwrap();
+    assert_eq!((b.base.as_str(), b.points.len()), (Some("linear"), 5));
+    let [f] = &s.also_vs_baseline[..] else {
+        panic!("one also_baseline: {:?}", s.also_vs_baseline)
+    };
+    assert_eq!(
+        (f.field.as_str(), f.base.as_str(), f.unpaired),
+        ("extra", Some("floor"), 0)
+    );
+    assert_eq!(f.points.len(), 5);
+    // Width 8 sum - floor: +10, +12, +8 points: mean 10, std 2, half 4.302653 * 2 / sqrt 3 =
+    // 4.968275 -> [5.031725, 14.968275]. Linear - floor: +11, +10, +9: mean 10, std 1,
+    // half 2.484138 -> [7.515862, 12.484138].
+    let w8_sum = &f.points[0];
+    assert_eq!(w8_sum.point["width"], 8);
+    assert_eq!(w8_sum.point["mode"], "sum");
+    let [lo, hi] = w8_sum.stat.ci95.unwrap();
+    assert!(
+        close(lo * 100.0, 5.031725) && close(hi * 100.0, 14.968275),
+        "{lo} {hi}"
+    );
+    let linear = &f.points[4];
+    assert_eq!(linear.point["extra"], "linear");
+    let [lo, hi] = linear.stat.ci95.unwrap();
+    assert!(
+        close(lo * 100.0, 7.515862) && close(hi * 100.0, 12.484138),
+        "{lo} {hi}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    for line in [
+        "## Each point - linear in best_test_top1 (points)",
+        "## Each point - floor in best_test_top1 (points)",
+        "| linear | 3 | +10.00 ± 1.00 | [+7.52, +12.48] | +11.00, +10.00, +9.00 |",
+    ] {
+        assert!(md.contains(line), "summary.md lacks {line:?}:\n{md}");
+    }
+    // A reference that is not an extra is named, as for `baseline`.
+    let text = with_two_baselines().replace("[\"floor\"]", "[\"flor\"]");
+    let err = Experiment::parse(Source::from_text(&dir.path().join("bad.toml"), text)).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("also_baseline: no [[sweep.extra]] is labelled \"flor\""),
+        "{msg}"
+    );
+}
+
 #[test]
 fn a_baseline_that_is_not_an_extra_is_a_config_error() {
     let dir = tempfile::tempdir().unwrap();

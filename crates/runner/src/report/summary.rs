@@ -3,7 +3,7 @@
 //!
 //! `summary.json` is `{"points": [{point, metrics: {name: {mean, std, n}}}], "paired": ...}`;
 //! `paired` (see [`Paired`]) is there when `[output] compare` is set, `also_paired` with
-//! `also_compare`, `vs_baseline` with `baseline`.
+//! `also_compare`, `vs_baseline` with `baseline`, `also_vs_baseline` with `also_baseline`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +30,9 @@ pub struct Summary {
     /// `[output] baseline`: every other point minus that extra, seed by seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vs_baseline: Option<Paired>,
+    /// `[output] also_baseline`, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_vs_baseline: Vec<Paired>,
 }
 
 pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
@@ -47,15 +50,18 @@ pub fn build(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Summary {
         let metric = c.metric.as_deref().unwrap_or(&exp.output.metric);
         stats::paired(c, metric, &seeds, along, records)
     };
-    let vs_baseline = exp.output.baseline.as_ref().map(|label| {
+    // Each baseline label names an extra, or a family of them (`linear, 7 epochs`, ...).
+    let against = |label: &String| {
         let family = stats::baseline_family(exp, label);
         stats::against_extra(label, &family, &exp.output.metric, &seeds, records)
-    });
+    };
+    let vs_baseline = exp.output.baseline.as_ref().map(against);
     Summary {
         points: summarize(&points),
         paired: exp.output.compare.as_ref().map(paired),
         also_paired: exp.output.also_compare.iter().map(paired).collect(),
         vs_baseline,
+        also_vs_baseline: exp.output.also_baseline.iter().map(against).collect(),
     }
 }
 

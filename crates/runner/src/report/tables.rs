@@ -27,7 +27,7 @@ pub fn markdown(exp: &Experiment, summary: &Summary, runs: usize) -> String {
     for p in summary.paired.iter().chain(&summary.also_paired) {
         paired_table(&mut out, exp, p);
     }
-    if let Some(p) = &summary.vs_baseline {
+    for p in summary.vs_baseline.iter().chain(&summary.also_vs_baseline) {
         baseline_table(&mut out, exp, p);
     }
     out
