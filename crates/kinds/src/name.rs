@@ -23,6 +23,17 @@ impl KindName {
         KindName::Latency,
     ];
 
+    /// What two runs of this kind that share a seed have in common, for the summary's pair
+    /// tables.
+    pub fn pairs_share(&self) -> &'static str {
+        match self {
+            KindName::Train => "the same data subsets, initial weights and batch order",
+            KindName::Moons => "the same points, initial weights and batch order",
+            KindName::ImplicitDim => "the same random weights and inputs",
+            KindName::Latency => "the same timing round: they are timed back to back",
+        }
+    }
+
     /// `"train" | "moons" | ...`, for messages.
     pub fn choices() -> String {
         KindName::ALL.map(|k| format!("\"{k}\"")).join(" | ")

@@ -110,10 +110,24 @@ fn points_table(out: &mut String, exp: &Experiment, summary: &Summary) {
     }
 }
 
-/// The scale of `metric` in tables and the name of its unit.
+/// The scale of `metric` in tables and the name of its unit: fractions are shown as points,
+/// times by their suffix, cross-entropies in nats.
 fn units(metric: &str) -> (f64, &'static str) {
     let k = scale(metric);
-    (k, if k == 100.0 { "points" } else { "metric units" })
+    let unit = if k == 100.0 {
+        "points"
+    } else if metric.ends_with("_per_s") {
+        "per second"
+    } else if metric.ends_with("_ms") {
+        "ms"
+    } else if metric.ends_with("_s") {
+        "s"
+    } else if metric.ends_with("loss") {
+        "nats"
+    } else {
+        "the metric's units"
+    };
+    (k, unit)
 }
 
 fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
@@ -122,9 +136,10 @@ fn paired_table(out: &mut String, exp: &Experiment, p: &Paired) {
     let _ = writeln!(out, "## Paired difference {diff} in {} ({unit})\n", p.metric);
     let _ = writeln!(
         out,
-        "Runs that differ only in `{}` and share a seed (same initial weights and batch order) are \
-         pairs. 95% CI: mean ± t(0.975, n - 1) · std / √n.\n",
-        key_name(exp, &p.field)
+        "Runs that differ only in `{}` and share a seed ({}) are pairs. 95% CI: mean ± \
+         t(0.975, n - 1) · std / √n.\n",
+        key_name(exp, &p.field),
+        exp.experiment.kind.pairs_share()
     );
     difference_rows(out, exp, p, &diff);
     for t in &p.trends {
