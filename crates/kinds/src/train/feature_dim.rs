@@ -1,7 +1,8 @@
 //! The effective dimension of a trained DemoNet's hidden features (issue 26, item 4): per block,
-//! the features after the star or sum and before the 3d -> d projection, on the test split, every
-//! token of every test input one sample, with the weights the run ends with (the train kind
-//! measures after the last epoch, not at the epoch selected on validation). Of their covariance
+//! the features after the star or sum and before the 3d -> d projection, on up to 2,000 test
+//! inputs (`FEATURE_INPUTS`, evenly strided over the test split), every token one sample, with the
+//! weights the run ends with (the train kind measures after the last epoch, not at the epoch
+//! selected on validation). Of their covariance
 //! spectrum (eigenvalues l_1 >= l_2 ...) the record keeps, each as a percentage of the 3d features
 //! there are (a fraction in percent, so that summary tables show it with two decimals):
 //! - the participation ratio (sum l)^2 / sum l^2, between 1 (one direction) and 3d (all equal);
