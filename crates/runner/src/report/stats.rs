@@ -181,7 +181,8 @@ pub struct Change {
 }
 
 /// The axes a paired comparison is read along: `x` for the trend against ln(x), `budget` for the
-/// change of the difference between budgets (see [`crate::report::labels`]).
+/// change of the difference between budgets (the labels module's `x_axis` and `budget_axis`
+/// pick them).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Along<'a> {
     pub x: Option<&'a str>,
