@@ -1,5 +1,5 @@
 //! Reports quote their data: every measured number in `experiments/<name>.md` must appear in
-//! `results/<name>/summary.md`, the tables `runner summarize` writes from the run records. So a
+//! `results/<name>/summary.md` (or an arm's, `results/<name>_*/summary.md`), the tables `runner summarize` writes from the run records. So a
 //! report cannot keep a number after its results changed, nor carry one typed by hand.
 //!
 //! "A number" is a decimal with a fractional part (`74.65`, `+1.20`, `-0.3`): accuracies,
@@ -61,6 +61,25 @@ fn unbacked(report: &str, summary: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The summaries of an experiment's arms: `results/<name>_*/` (e.g. `demonet_budget_long`, the
+/// 42-epoch arm of `demonet_budget`), which its report may quote too.
+fn arm_summaries(name: &str) -> String {
+    let prefix = format!("{name}_");
+    let Ok(entries) = std::fs::read_dir(repo().join("results")) else {
+        return String::new();
+    };
+    let mut arms: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path().join("summary.md"))
+        .collect();
+    arms.sort();
+    arms.iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn the_checker_finds_a_number_the_summary_lacks_and_honours_labels() {
     let summary = "| star | 81.25 ± 0.61 (6) |\n| star − sum | +2.10 [1.32, 2.88] |";
@@ -105,10 +124,11 @@ fn every_number_in_every_report_comes_from_its_summary() {
             continue;
         };
         let text = std::fs::read_to_string(report).unwrap();
+        let summary = summary + "\n" + &arm_summaries(&name);
         for (line, number) in unbacked(&text, &summary) {
             problems.push(format!(
-                "experiments/{name}.md:{line}: {number} is not in results/{name}/summary.md \
-                 (quote the summary, or label the line {})",
+                "experiments/{name}.md:{line}: {number} is not in results/{name}/summary.md nor \
+                 results/{name}_*/summary.md (quote the summary, or label the line {})",
                 LABELS.join(" / ")
             ));
         }
