@@ -171,7 +171,13 @@ impl Figure for LinePlot {
                 line.look,
             )?;
         }
-        legend(&mut chart)?;
+        let marks: Vec<(f64, f64)> = self
+            .lines
+            .iter()
+            .flat_map(|l| l.points.iter())
+            .flat_map(|(x, e)| [(self.pos(*x), e.lo), (self.pos(*x), e.mean), (self.pos(*x), e.hi)])
+            .collect();
+        legend_at(&mut chart, emptiest_corner(&marks, x_range, y_range))?;
 
         if let Some(diff) = &self.difference {
             let ests = diff.points.iter().map(|p| &p.1);
@@ -331,9 +337,40 @@ fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
+    legend_at(chart, SeriesLabelPosition::LowerRight)
+}
+
+/// The corner of the panel whose quarter holds the fewest of `marks` (means and interval ends),
+/// so the legend hides as little data as it can; lower right on ties, as before.
+fn emptiest_corner(marks: &[(f64, f64)], x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition {
+    let (xm, ym) = ((x.0 + x.1) / 2.0, (y.0 + y.1) / 2.0);
+    let count = |right: bool, upper: bool| {
+        marks
+            .iter()
+            .filter(|(px, py)| (*px > xm) == right && (*py > ym) == upper)
+            .count()
+    };
+    [
+        (SeriesLabelPosition::LowerRight, count(true, false)),
+        (SeriesLabelPosition::UpperRight, count(true, true)),
+        (SeriesLabelPosition::LowerLeft, count(false, false)),
+        (SeriesLabelPosition::UpperLeft, count(false, true)),
+    ]
+    .into_iter()
+    .min_by_key(|(_, n)| *n)
+    .map_or(SeriesLabelPosition::LowerRight, |(p, _)| p)
+}
+
+fn legend_at<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(position)
         .label_font(style::text(style::LEGEND_SIZE))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(180, 180, 180))

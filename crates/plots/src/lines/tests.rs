@@ -133,3 +133,25 @@ fn the_zero_line_brings_zero_into_the_y_range() {
     let with = texts(&p, "with");
     assert!(with.iter().any(|t| t == "0"), "{with:?}");
 }
+
+#[test]
+fn the_legend_goes_to_the_corner_with_the_fewest_marks() {
+    let unit = (0.0, 1.0);
+    // Two marks lower right, one upper left: the first empty corner in the order tried.
+    let marks = [(0.9, 0.1), (0.8, 0.2), (0.1, 0.9)];
+    assert!(matches!(
+        emptiest_corner(&marks, unit, unit),
+        SeriesLabelPosition::UpperRight
+    ));
+    // Marks in every corner but the lower left.
+    let marks = [(0.9, 0.1), (0.9, 0.9), (0.1, 0.9)];
+    assert!(matches!(
+        emptiest_corner(&marks, unit, unit),
+        SeriesLabelPosition::LowerLeft
+    ));
+    // Nothing drawn: lower right, where it always was.
+    assert!(matches!(
+        emptiest_corner(&[], unit, unit),
+        SeriesLabelPosition::LowerRight
+    ));
+}
