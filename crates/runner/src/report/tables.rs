@@ -111,11 +111,13 @@ fn points_table(out: &mut String, exp: &Experiment, summary: &Summary) {
 }
 
 /// The scale of `metric` in tables and the name of its unit: fractions are shown as points,
-/// times by their suffix, cross-entropies in nats.
+/// percentages in percentage points, times by their suffix, cross-entropies in nats.
 fn units(metric: &str) -> (f64, &'static str) {
     let k = scale(metric);
     let unit = if k == 100.0 {
         "points"
+    } else if metric.contains("_pct") {
+        "percentage points"
     } else if metric.ends_with("_per_s") {
         "per second"
     } else if metric.ends_with("_ms") {
