@@ -202,24 +202,14 @@ fn change_rows(out: &mut String, exp: &Experiment, p: &Paired, diff: &str) {
     );
     row(out, &vec!["---".to_string(); 6]);
     for c in &p.changes {
-        let ci = c.stat.ci95.map_or_else(
-            || "-".into(),
-            |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
-        );
-        let each: Vec<String> = c.differences.iter().map(|d| signed(d * k)).collect();
         let label = if c.point.is_empty() {
             diff.to_string()
         } else {
             point_name(exp, &c.point)
         };
-        let cells = [
-            label,
-            format!("{} → {}", value_name(exp, &c.from), value_name(exp, &c.to)),
-            c.stat.n.to_string(),
-            format!("{} ± {}", signed(c.stat.mean * k), num(c.stat.std * k)),
-            ci,
-            each.join(", "),
-        ];
+        let budgets = format!("{} → {}", value_name(exp, &c.from), value_name(exp, &c.to));
+        let mut cells = vec![label, budgets];
+        cells.extend(stat_cells(&c.stat, &c.differences, k));
         row(out, &cells);
     }
     out.push('\n');
@@ -276,21 +266,26 @@ fn difference_rows(out: &mut String, exp: &Experiment, p: &Paired, whole: &str) 
         } else {
             point_name(exp, &pp.point)
         };
-        let ci = pp.stat.ci95.map_or_else(
-            || "-".into(),
-            |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
-        );
-        let each: Vec<String> = pp.differences.iter().map(|d| signed(d * k)).collect();
-        let cells = [
-            label,
-            pp.stat.n.to_string(),
-            format!("{} ± {}", signed(pp.stat.mean * k), num(pp.stat.std * k)),
-            ci,
-            each.join(", "),
-        ];
+        let mut cells = vec![label];
+        cells.extend(stat_cells(&pp.stat, &pp.differences, k));
         row(out, &cells);
     }
     out.push('\n');
+}
+
+/// n, mean ± std, the 95% CI and each seed's value of a paired statistic, scaled by `k`.
+fn stat_cells(stat: &stats::MeanCi, differences: &[f64], k: f64) -> [String; 4] {
+    let ci = stat.ci95.map_or_else(
+        || "-".into(),
+        |[lo, hi]| format!("[{}, {}]", signed(lo * k), signed(hi * k)),
+    );
+    let each: Vec<String> = differences.iter().map(|d| signed(d * k)).collect();
+    [
+        stat.n.to_string(),
+        format!("{} ± {}", signed(stat.mean * k), num(stat.std * k)),
+        ci,
+        each.join(", "),
+    ]
 }
 
 fn row(out: &mut String, cells: &[String]) {
