@@ -99,10 +99,11 @@ where
     let (_, h) = root.dim_in_pixel();
     let (head, rest) = root.split_vertically(TITLE_H);
     let (body, foot) = rest.split_vertically(h - TITLE_H - frame.caption_h());
+    let (w, _) = head.dim_in_pixel();
     head.draw(&Text::new(
         frame.title.clone(),
         (12, 10),
-        style::text(style::TITLE_SIZE),
+        style::text(title_size(&head, &frame.title, w.saturating_sub(24))?),
     ))?;
     for (i, line) in frame.caption.lines().enumerate() {
         foot.draw(&Text::new(
@@ -112,6 +113,19 @@ where
         ))?;
     }
     Ok(body)
+}
+
+/// The title's font size: [`style::TITLE_SIZE`], or smaller (down to the caption's) so that a long
+/// experiment description fits the figure's width instead of running off its edge.
+fn title_size<DB: DrawingBackend>(head: &DrawingArea<DB, Shift>, title: &str, room: u32) -> Result<u32>
+where
+    DB::ErrorType: 'static,
+{
+    let mut size = style::TITLE_SIZE;
+    while size > style::CAPTION_SIZE && head.estimate_text_size(title, &style::text(size))?.0 > room {
+        size -= 1;
+    }
+    Ok(size)
 }
 
 /// The two files one plot call writes.

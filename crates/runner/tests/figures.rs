@@ -62,6 +62,16 @@ fn write_records(
     dir: &Path,
     top1: impl Fn(&BTreeMap<String, serde_json::Value>) -> f64,
 ) -> Vec<RunSpec> {
+    write_records_with(exp, dir, top1, |_| BTreeMap::new())
+}
+
+/// [`write_records`], each record also carrying the run-level metrics `other` gives its point.
+fn write_records_with(
+    exp: &Experiment,
+    dir: &Path,
+    top1: impl Fn(&BTreeMap<String, serde_json::Value>) -> f64,
+    other: impl Fn(&BTreeMap<String, serde_json::Value>) -> BTreeMap<String, f64>,
+) -> Vec<RunSpec> {
     let plan = sweep::plan(exp).unwrap();
     for spec in &plan {
         let best = top1(&spec.point);
@@ -93,6 +103,7 @@ fn write_records(
             outcome: RunOutcome {
                 final_metrics: epochs.last().unwrap().clone(),
                 best: kinds::best_of(&epochs),
+                other: other(&spec.point),
                 epochs,
                 ..RunOutcome::default()
             },
@@ -109,6 +120,7 @@ fn inputs<'a>(exp: &'a Experiment, records: &'a [(RunSpec, RunRecord)], s: &'a S
         records,
         summary: &s.points,
         paired: s.paired.as_ref(),
+        also_paired: &s.also_paired,
     }
 }
 
@@ -785,4 +797,111 @@ fn a_budget_axis_gets_the_change_of_the_gap_per_seed_and_its_own_figure() {
     let summary = report::build(&width, &records);
     assert!(figures::budget::difference_vs_budget(self::inputs(&width, &records, &summary)).is_none());
     assert!(summary.paired.unwrap().changes.is_empty());
+}
+
+/// Participation ratios (percent of 3d) per block: star 40 + 10 i + seed, sum 30 + 5 i, so that
+/// star - sum is 10 + 5 i + seed (mean over seeds 0-2: 11 + 5 i) at every width; the mean over
+/// blocks 0 and 1 differs by 13.5 on average.
+fn feature_dims(point: &BTreeMap<String, serde_json::Value>) -> BTreeMap<String, f64> {
+    let seed = point["train.seed"].as_f64().unwrap();
+    let star = point["mode"] == "star";
+    let block = |i: f64| {
+        if star {
+            40.0 + 10.0 * i + seed
+        } else {
+            30.0 + 5.0 * i
+        }
+    };
+    BTreeMap::from([
+        ("feat_pr_pct_block0".to_string(), block(0.0)),
+        ("feat_pr_pct_block1".to_string(), block(1.0)),
+        ("feat_pr_pct".to_string(), (block(0.0) + block(1.0)) / 2.0),
+    ])
+}
+
+#[test]
+fn paired_feature_dimensions_get_a_line_per_block_against_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = WIDTH.replace(
+        "compare = { field = \"mode\", base = \"sum\", treatment = \"star\" }",
+        "compare = { field = \"mode\", base = \"sum\", treatment = \"star\" }\n\
+         also_compare = [\n\
+           { field = \"mode\", base = \"sum\", treatment = \"star\", metric = \"feat_pr_pct\" },\n\
+           { field = \"mode\", base = \"sum\", treatment = \"star\", metric = \"feat_pr_pct_block1\" },\n\
+           { field = \"mode\", base = \"sum\", treatment = \"star\", metric = \"feat_pr_pct_block0\" },\n\
+         ]",
+    );
+    let exp = experiment(dir.path(), &text);
+    let plan = write_records_with(&exp, dir.path(), width_top1, feature_dims);
+    let written = report::write(&exp, &plan, dir.path(), true).unwrap();
+    // (A dirty checkout adds a warning of its own; none may be about the metrics.)
+    assert!(
+        !written.warnings.iter().any(|w| w.contains("metric")),
+        "{:?}",
+        written.warnings
+    );
+    assert!(
+        written
+            .plots
+            .iter()
+            .any(|p| p.ends_with("feature_dim_difference_vs_width.png")),
+        "{:?}",
+        written.plots
+    );
+    let s: Summary =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+    let records = results::collect(&plan, dir.path()).records;
+    let (x, plot) = figures::feature_dim::difference_vs_x(inputs(&exp, &records, &s)).unwrap();
+    assert_eq!((x.as_str(), plot.x_label.as_str()), ("width", "width"));
+    assert!(plot.zero_line && plot.y_label.starts_with("star - sum in participation ratio"));
+    // Blocks in their order whatever the config's, then the mean; a colour each.
+    type Drawn<'a> = (&'a str, Option<usize>, Vec<(f64, f64)>);
+    let lines: Vec<Drawn> = plot
+        .lines
+        .iter()
+        .map(|l| {
+            let points = l
+                .points
+                .iter()
+                .map(|(x, e)| (*x, (e.mean * 1e6).round() / 1e6))
+                .collect();
+            (l.name.as_str(), l.color, points)
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("block 0", Some(0), vec![(8.0, 11.0), (16.0, 11.0)]),
+            ("block 1", Some(1), vec![(8.0, 16.0), (16.0, 16.0)]),
+            ("mean over blocks", Some(2), vec![(8.0, 13.5), (16.0, 13.5)]),
+        ]
+    );
+    // Differences 10, 11, 12 at block 0: sd 1, se 1/sqrt(3), half 4.302653 * 0.577350 = 2.484138.
+    let e = &plot.lines[0].points[0].1;
+    assert!(
+        close(e.lo, 11.0 - 2.484138) && close(e.hi, 11.0 + 2.484138),
+        "{e:?}"
+    );
+
+    // Without the pairs, no figure.
+    let bare = experiment(dir.path(), WIDTH);
+    let s_bare = report::build(&bare, &records);
+    assert!(figures::feature_dim::difference_vs_x(inputs(&bare, &records, &s_bare)).is_none());
+}
+
+#[test]
+fn an_output_metric_no_record_has_is_named_in_the_summary_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(
+        dir.path(),
+        &WIDTH.replace("metric = \"best_test_top1\"", "metric = \"val_top1\""),
+    );
+    let plan = write_records(&exp, dir.path(), width_top1);
+    let written = report::write(&exp, &plan, dir.path(), false).unwrap();
+    let warning = written
+        .warnings
+        .iter()
+        .find(|w| w.contains("\"val_top1\""))
+        .unwrap_or_else(|| panic!("{:?}", written.warnings));
+    assert!(warning.contains("best_test_top1"), "{warning}");
 }

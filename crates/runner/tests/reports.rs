@@ -1,5 +1,6 @@
 //! Reports quote their data: every measured number in `experiments/<name>.md` must appear in
-//! `results/<name>/summary.md` (or an arm's, `results/<name>_*/summary.md`), the tables `runner summarize` writes from the run records. So a
+//! `results/<name>/summary.md` (or an arm's, `results/<name>_*/summary.md`, or another summary the
+//! report names as `results/<folder>/summary.md`), the tables `runner summarize` writes from the run records. So a
 //! report cannot keep a number after its results changed, nor carry one typed by hand.
 //!
 //! "A number" is a decimal with a fractional part (`74.65`, `+1.20`, `-0.3`): accuracies,
@@ -80,6 +81,24 @@ fn arm_summaries(name: &str) -> String {
         .join("\n")
 }
 
+/// The other summaries a report names as `results/<folder>/summary.md` (a report over two data
+/// sets quotes both): their numbers back it too.
+fn named_summaries(report: &str, own: &str) -> String {
+    let mut names: Vec<&str> = report
+        .split("results/")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("/summary.md").map(|(folder, _)| folder))
+        .filter(|f| *f != own && !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .iter()
+        .filter_map(|n| std::fs::read_to_string(repo().join("results").join(n).join("summary.md")).ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn the_checker_finds_a_number_the_summary_lacks_and_honours_labels() {
     let summary = "| star | 81.25 ± 0.61 (6) |\n| star − sum | +2.10 [1.32, 2.88] |";
@@ -124,11 +143,12 @@ fn every_number_in_every_report_comes_from_its_summary() {
             continue;
         };
         let text = std::fs::read_to_string(report).unwrap();
-        let summary = summary + "\n" + &arm_summaries(&name);
+        let summary = summary + "\n" + &arm_summaries(&name) + "\n" + &named_summaries(&text, &name);
         for (line, number) in unbacked(&text, &summary) {
             problems.push(format!(
-                "experiments/{name}.md:{line}: {number} is not in results/{name}/summary.md nor \
-                 results/{name}_*/summary.md (quote the summary, or label the line {})",
+                "experiments/{name}.md:{line}: {number} is not in results/{name}/summary.md, \
+                 results/{name}_*/summary.md nor a summary the report names (quote a summary, or \
+                 label the line {})",
                 LABELS.join(" / ")
             ));
         }

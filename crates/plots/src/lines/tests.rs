@@ -155,3 +155,31 @@ fn the_legend_goes_to_the_corner_with_the_fewest_marks() {
         SeriesLabelPosition::LowerRight
     ));
 }
+
+/// The font size of the SVG's first `<text>` element (the title).
+fn title_font_size(svg: &Path) -> f64 {
+    let text = std::fs::read_to_string(svg).unwrap();
+    let attrs = text.split("<text").nth(1).unwrap().split_once('>').unwrap().0;
+    let size = attrs
+        .split("font-size=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    size.parse().unwrap()
+}
+
+#[test]
+fn a_long_title_shrinks_to_the_figure_width_and_a_short_one_keeps_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = line_plot(&plot(), &dir.path().join("short")).unwrap();
+    let mut long = plot();
+    long.frame.title = "demonet_budget: DemoNet depth 3 on Fashion-MNIST: sum vs star over widths \
+                        at 7 and 21 epochs, beside a linear classifier at each budget"
+        .into();
+    let long = line_plot(&long, &dir.path().join("long")).unwrap();
+    let (a, b) = (title_font_size(&short.svg), title_font_size(&long.svg));
+    assert!(b < a, "long title at {b}, short at {a}");
+    assert!(b >= a * style::CAPTION_SIZE as f64 / style::TITLE_SIZE as f64 - 1e-9);
+}

@@ -9,6 +9,8 @@
 //! - a sweep over the training budget (`train.epochs`) with `[output] compare`:
 //!   `<metric>_difference_vs_train_epochs`, the paired difference against the budget, a line per
 //!   width: [`budget::difference_vs_budget`];
+//! - `[output] also_compare` pairing the feature dimensions (`feat_pr_pct_block<i>`) along a
+//!   width: `feature_dim_difference_vs_<x>`, a line per block: [`feature_dim::difference_vs_x`];
 //! - training kinds: `curves` (loss and test accuracy per epoch, mean over seeds);
 //! - moons: `boundaries`; implicit_dim: `implicit_dim` and `implicit_dim_stacked`.
 //!
@@ -24,6 +26,7 @@ use kinds::KindName;
 pub mod budget;
 pub mod common;
 pub mod curves;
+pub mod feature_dim;
 pub mod implicit_dim;
 pub mod moons;
 pub mod sweep_figure;
@@ -54,6 +57,10 @@ pub fn draw(inputs: Inputs<'_>, results: &Path) -> Result<Vec<PathBuf>> {
             files.extend(sweep_figure()?);
             if let Some((budget, plot)) = budget::difference_vs_budget(inputs) {
                 let stem = results.join(format!("{metric}_difference_vs_{}", budget.replace('.', "_")));
+                files.push(plots::line_plot(&plot, &stem)?.png);
+            }
+            if let Some((x, plot)) = feature_dim::difference_vs_x(inputs) {
+                let stem = results.join(format!("feature_dim_difference_vs_{}", x.replace('.', "_")));
                 files.push(plots::line_plot(&plot, &stem)?.png);
             }
             if let Some(c) = curves::curves(inputs) {

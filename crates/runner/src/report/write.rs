@@ -1,6 +1,7 @@
 //! [`write`]: a results folder's report, from its records: `summary.json`, `summary.md` (its
 //! tables), `records.json` (implicit_dim's measurements) and the figures.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -60,7 +61,8 @@ pub fn write(exp: &Experiment, plan: &[RunSpec], results: &Path, plots: bool) ->
     let start = Instant::now();
     let _lock = durable::Lock::acquire(&summary_lock_path(results))?;
     durable::clean_stale_temps(results);
-    let c = collect(plan, results);
+    let mut c = collect(plan, results);
+    c.warnings.extend(unknown_metrics(exp, &c.records));
     let summary = build(exp, &c.records);
     write_json(&results.join("summary.json"), &summary)?;
     let md = tables::markdown(exp, &summary, c.records.len());
@@ -74,6 +76,7 @@ pub fn write(exp: &Experiment, plan: &[RunSpec], results: &Path, plots: bool) ->
             records: &c.records,
             summary: &summary.points,
             paired: summary.paired.as_ref(),
+            also_paired: &summary.also_paired,
         };
         match figures::draw(inputs, results) {
             Ok(p) => (p, None),
@@ -91,6 +94,38 @@ pub fn write(exp: &Experiment, plan: &[RunSpec], results: &Path, plots: bool) ->
         warnings: c.warnings,
         plot_error,
     })
+}
+
+/// The metrics `[output]` names (`metric`, and those of `compare`, `also_compare`) that no record
+/// has: their tables and figures would be empty without a word, so the summary says which.
+fn unknown_metrics(exp: &Experiment, records: &[(RunSpec, RunRecord)]) -> Vec<String> {
+    if records.is_empty() {
+        return Vec::new();
+    }
+    let known: BTreeSet<String> = records
+        .iter()
+        .flat_map(|(_, r)| r.outcome.summary_metrics().into_keys())
+        .collect();
+    let out = &exp.output;
+    let named = std::iter::once(&out.metric).chain(
+        out.compare
+            .iter()
+            .chain(&out.also_compare)
+            .filter_map(|c| c.metric.as_ref()),
+    );
+    let mut unknown: Vec<&String> = named.filter(|m| !known.contains(*m)).collect();
+    unknown.dedup();
+    unknown
+        .into_iter()
+        .map(|m| {
+            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+            format!(
+                "`[output]` names the metric {m:?}, which no run record has: its tables and figures are empty \
+                 (the records have: {})",
+                names.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// `records.json`: every implicit-dimension measurement of the runs, in plan order (keys sorted,

@@ -21,6 +21,8 @@ pub struct Inputs<'a> {
     pub records: &'a [(RunSpec, RunRecord)],
     pub summary: &'a [SummaryEntry],
     pub paired: Option<&'a Paired>,
+    /// `[output] also_compare`'s comparisons, in its order.
+    pub also_paired: &'a [Paired],
 }
 
 /// The compared mode's look: the base dashed, everything else solid.
